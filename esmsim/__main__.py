@@ -1,0 +1,5 @@
+"""``python -m esmsim``."""
+
+from .cli import main
+
+main()

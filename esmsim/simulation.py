@@ -1,0 +1,318 @@
+"""``esmsim.Simulation``: the one object users hold.
+
+It owns the kernel (loop thread and clock), the seeds, and the resources made
+on it. Simulated time moves only inside ``run`` / ``run_until_idle`` /
+``call``; between them the simulation is paused and its resources may be read
+and written from the caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+from ._core import Clock, Kernel, Seeds, VirtualTimeLoop
+from ._core._exceptions import SimulationClosed
+
+__all__ = ("DEFAULT_START_TIME", "Simulation")
+
+T = TypeVar("T")
+
+DEFAULT_START_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+"""Where virtual time starts unless ``start_time`` says otherwise."""
+
+# In wall mode there is no "next timer" to jump to; run_until_idle re-checks
+# idleness at this real interval.
+_WALL_IDLE_POLL_SECONDS = 0.01
+
+
+def _epoch_seconds(value: datetime | float | str, field: str) -> float:
+    if isinstance(value, bool):
+        raise TypeError(f"{field}: expected a datetime, epoch seconds or ISO-8601 text, got bool")
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{field}: {value!r} is not an ISO-8601 date-time") from None
+        return _epoch_seconds(parsed, field)
+    raise TypeError(
+        f"{field}: expected a datetime, epoch seconds or ISO-8601 text, got {type(value).__name__}"
+    )
+
+
+class Simulation:
+    """A simulated AWS account in which event source mappings run.
+
+    Args:
+        seed: the master seed; the same seed and inputs give the same run.
+        clock: ``"virtual"`` (default: time jumps from event to event) or
+            ``"wall"`` (real time, same code paths).
+        start_time: when simulated time starts (datetime, epoch seconds or
+            ISO-8601 text). Default 2026-01-01T00:00:00Z in virtual mode and
+            the host's current time in wall mode.
+        region: the AWS Region in ARNs and events.
+        account_id: the AWS account id in ARNs and events.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        clock: Literal["virtual", "wall"] = "virtual",
+        start_time: datetime | float | str | None = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+    ) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
+        if clock not in ("virtual", "wall"):
+            raise ValueError(f"clock: {clock!r} is not one of: virtual, wall")
+        if not isinstance(region, str) or not region:
+            raise ValueError("region: expected a non-empty Region name such as 'us-east-1'")
+        if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
+            raise ValueError(f"account_id: {account_id!r} is not a 12-digit AWS account id")
+        if start_time is None and clock == "virtual":
+            start_time = DEFAULT_START_TIME
+        start = None if start_time is None else _epoch_seconds(start_time, "start_time")
+        self.seed = seed
+        self.region = region
+        self.account_id = account_id
+        self.seeds = Seeds(seed)
+        self._mode = clock
+        self._kernel = Kernel(virtual=clock == "virtual", start_epoch=start, name=f"esmsim-{seed}")
+        self._idle_checks: list[Callable[[], bool]] = []
+        self._open_tasks = 0
+        self._entered = False
+
+    # -- lifecycle ---------------------------------------------------------------
+    def _enter(self) -> None:
+        if self._entered:
+            raise SimulationClosed("a Simulation can be entered only once")
+        self._entered = True
+        self._kernel.start()
+
+    async def __aenter__(self) -> Simulation:
+        self._enter()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self._kernel.close)
+
+    def __enter__(self) -> Simulation:
+        self._enter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._kernel.close()
+
+    def close(self) -> None:
+        """Stop the simulation's loop and thread (what leaving ``with`` does)."""
+        self._kernel.close()
+
+    # -- time ---------------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        """The simulation clock every component reads."""
+        return self._kernel.clock
+
+    @property
+    def clock_mode(self) -> Literal["virtual", "wall"]:
+        """``"virtual"`` or ``"wall"``."""
+        return self._mode
+
+    @property
+    def now(self) -> float:
+        """Simulated epoch seconds."""
+        return self._kernel.clock.now()
+
+    # -- running --------------------------------------------------------------------
+    async def run(self, seconds: float) -> None:
+        """Advance simulated time by ``seconds``, running everything due."""
+        await asyncio.wrap_future(self._submit_run(seconds))
+
+    def run_sync(self, seconds: float) -> None:
+        """``run`` for synchronous code."""
+        self._submit_run(seconds).result()
+
+    async def run_until_idle(self, max_seconds: float | None = None) -> float:
+        """Run until no record is pending for any enabled mapping.
+
+        Returns the simulated seconds elapsed. With ``max_seconds`` it stops
+        there at the latest. Raises ``SimulationStalled`` if work is pending
+        but nothing can ever make progress.
+        """
+        return await asyncio.wrap_future(self._submit_idle(max_seconds))
+
+    def run_until_idle_sync(self, max_seconds: float | None = None) -> float:
+        """``run_until_idle`` for synchronous code."""
+        return self._submit_idle(max_seconds).result()
+
+    async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run ``await fn(*args)`` inside the simulation and return its result.
+
+        Simulated time advances as ``fn`` needs; other simulation tasks run
+        alongside it. Raises ``SimulationStalled`` if ``fn`` waits for
+        something that nothing can ever set.
+        """
+        return await asyncio.wrap_future(self._kernel.submit(lambda: self._call(fn, *args)))
+
+    def call_sync(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``call`` for synchronous code."""
+        return self._kernel.submit(lambda: self._call(fn, *args)).result()
+
+    def start_soon(
+        self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None
+    ) -> None:
+        """Start ``fn(*args)`` as a background task in the simulation.
+
+        For custom producers and scripted scenarios. ``run_until_idle`` waits
+        for such tasks to finish.
+        """
+        self._open_tasks += 1
+
+        async def _tracked() -> None:
+            try:
+                await fn(*args)
+            finally:
+                self._open_tasks -= 1
+
+        self._kernel.start_soon(_tracked, name=name or getattr(fn, "__name__", None))
+
+    # -- internals used by resources --------------------------------------------------
+    @property
+    def kernel(self) -> Kernel:
+        """The kernel (loop thread, deferred calls); for esmsim's own layers."""
+        return self._kernel
+
+    def add_idle_check(self, check: Callable[[], bool]) -> None:
+        """Register ``check``; ``run_until_idle`` ends only when all return True."""
+        self._idle_checks.append(check)
+
+    def remove_idle_check(self, check: Callable[[], bool]) -> None:
+        """Forget an idle check registered with ``add_idle_check``."""
+        if check in self._idle_checks:
+            self._idle_checks.remove(check)
+
+    def is_idle(self) -> bool:
+        """True when no tracked task is open and every idle check holds."""
+        return self._open_tasks == 0 and all(check() for check in self._idle_checks)
+
+    def _submit_run(self, seconds: float) -> concurrent.futures.Future[None]:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValueError(f"seconds: expected a number >= 0, got {seconds!r}")
+        return self._kernel.submit(lambda: self._run_for(float(seconds)))
+
+    def _submit_idle(self, max_seconds: float | None) -> concurrent.futures.Future[float]:
+        if max_seconds is not None and (
+            isinstance(max_seconds, bool)
+            or not isinstance(max_seconds, int | float)
+            or max_seconds < 0
+        ):
+            raise ValueError(f"max_seconds: expected a number >= 0 or None, got {max_seconds!r}")
+        return self._kernel.submit(lambda: self._run_until_idle(max_seconds))
+
+    async def _run_for(self, seconds: float) -> None:
+        clock = self._kernel.clock
+        await clock.sleep(seconds)
+        # Timers due at exactly the deadline may wake tasks that schedule more
+        # work at the same instant; finish all of it before pausing.
+        await clock.quiescent()
+
+    async def _run_until_idle(self, max_seconds: float | None) -> float:
+        clock = self._kernel.clock
+        loop = self._kernel.loop
+        start = clock.elapsed()
+        deadline = None if max_seconds is None else start + max_seconds
+        while True:
+            await clock.quiescent()
+            if self.is_idle():
+                break
+            if deadline is not None and clock.elapsed() >= deadline:
+                break
+            if isinstance(loop, VirtualTimeLoop):
+                handle = None
+                if deadline is not None:
+                    # A do-nothing timer at the deadline gives time somewhere
+                    # to go even when the simulation has nothing scheduled.
+                    handle = loop.call_at(loop.time() + (deadline - clock.elapsed()), _noop)
+                try:
+                    await loop.wait_advanced()
+                finally:
+                    if handle is not None:
+                        handle.cancel()
+            else:
+                remaining = _WALL_IDLE_POLL_SECONDS
+                if deadline is not None:
+                    remaining = min(remaining, max(0.0, deadline - clock.elapsed()))
+                await asyncio.sleep(remaining)
+        return clock.elapsed() - start
+
+    async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        loop = self._kernel.loop
+
+        async def _body() -> T:
+            return await fn(*args)
+
+        task = loop.create_task(_body())
+        if not isinstance(loop, VirtualTimeLoop):
+            return await task
+        while not task.done():
+            advanced = loop.wait_advanced()
+            waiting: set[asyncio.Future[Any]] = {task, advanced}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            stalled = advanced.exception() if advanced.done() else None
+            if stalled is not None:
+                task.cancel()
+                raise stalled
+            advanced.cancel()
+        return task.result()
+
+    # -- resources (each arrives with its issue) ------------------------------------
+    def kinesis_stream(self, name: str, **properties: Any) -> Any:
+        """A Kinesis data stream (AWS::Kinesis::Stream)."""
+        raise NotImplementedError("Kinesis streams arrive with the streams issue (#4)")
+
+    def dynamodb_table(self, name: str, **properties: Any) -> Any:
+        """A DynamoDB table with a stream (AWS::DynamoDB::Table)."""
+        raise NotImplementedError("DynamoDB tables arrive with the streams issue (#4)")
+
+    def sqs_queue(self, name: str, **properties: Any) -> Any:
+        """An SQS queue (AWS::SQS::Queue)."""
+        raise NotImplementedError("SQS queues arrive with the SQS issue (#5)")
+
+    def sns_topic(self, name: str) -> Any:
+        """An SNS topic, as an OnFailure destination (AWS::SNS::Topic)."""
+        raise NotImplementedError("SNS topics arrive with the streams issue (#4)")
+
+    def s3_bucket(self, name: str) -> Any:
+        """An S3 bucket, as an OnFailure destination (AWS::S3::Bucket)."""
+        raise NotImplementedError("S3 buckets arrive with the streams issue (#4)")
+
+    def function(self, name: str, handler: Any, **properties: Any) -> Any:
+        """A Lambda function (AWS::Lambda::Function)."""
+        raise NotImplementedError("functions arrive with the handlers issue (#3)")
+
+    def event_source_mapping(self, **properties: Any) -> Any:
+        """An event source mapping (AWS::Lambda::EventSourceMapping)."""
+        raise NotImplementedError("event source mappings arrive with the pollers issues (#4, #5)")
+
+
+def _noop() -> None:
+    return None
