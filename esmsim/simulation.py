@@ -13,10 +13,13 @@ import concurrent.futures
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._core import Clock, Kernel, Seeds, VirtualTimeLoop
-from ._core._exceptions import SimulationClosed
+from ._core._exceptions import ResourceConflictException, SimulationClosed
+
+if TYPE_CHECKING:
+    from .sources._base import Resource
 
 __all__ = ("DEFAULT_START_TIME", "Simulation")
 
@@ -88,6 +91,7 @@ class Simulation:
         self._mode = clock
         self._kernel = Kernel(virtual=clock == "virtual", start_epoch=start, name=f"esmsim-{seed}")
         self._idle_checks: list[Callable[[], bool]] = []
+        self._resources: dict[str, Resource] = {}
         self._open_tasks = 0
         self._entered = False
 
@@ -200,6 +204,25 @@ class Simulation:
     def kernel(self) -> Kernel:
         """The kernel (loop thread, deferred calls); for esmsim's own layers."""
         return self._kernel
+
+    def register(self, resource: Resource) -> None:
+        """Record a new resource under its ARN; a second one with that ARN is a conflict."""
+        if resource.arn in self._resources:
+            raise ResourceConflictException(f"Resource already exists: {resource.arn}")
+        self._resources[resource.arn] = resource
+
+    def unregister(self, resource: Resource) -> None:
+        """Forget a deleted resource."""
+        if self._resources.get(resource.arn) is resource:
+            del self._resources[resource.arn]
+
+    def resource(self, arn: str) -> Resource | None:
+        """The live resource with this ARN, or None."""
+        return self._resources.get(arn)
+
+    def resources(self) -> list[Resource]:
+        """Every live resource, in creation order."""
+        return list(self._resources.values())
 
     def add_idle_check(self, check: Callable[[], bool]) -> None:
         """Register ``check``; ``run_until_idle`` ends only when all return True."""

@@ -21,3 +21,4 @@ from ._ids import Seeds as Seeds
 from ._kernel import Kernel as Kernel
 from ._logging import get_logger as get_logger
 from ._loop import VirtualTimeLoop as VirtualTimeLoop
+from ._signal import Signal as Signal
