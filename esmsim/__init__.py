@@ -6,7 +6,7 @@ source mappings and the functions; ``results/`` turns facts into reports.
 This module pulls together the friendly public API.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from ._core import Clock as Clock
 from ._core import EsmsimError as EsmsimError
@@ -20,8 +20,8 @@ from ._core._logging import configure as configure_logging
 from .simulation import Simulation as Simulation
 
 try:
-    __version__ = version("esmsim")
-except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    __version__ = _metadata.version("esmsim")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0+unknown"
 
 __all__ = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -109,16 +109,23 @@ def run(
         start_time=cfg.start_time,
     ) as sim:
         # Lines logged from this thread carry the simulation's time too.
-        current_clock.set(sim.clock)
-        started = sim.now
-        log.info("run.start", seed=sim.seed, clock=mode, duration_s=seconds)
-        sim.run_sync(seconds)
-        log.info("run.complete", simulated_s=sim.now - started)
-        typer.echo(f"config      {config}")
-        typer.echo(f"seed        {sim.seed}")
-        typer.echo(f"clock       {mode}")
-        typer.echo(f"simulated   {sim.now - started:.3f} s")
-        typer.echo(f"ended at    {sim.clock.wall():%Y-%m-%dT%H:%M:%S}Z")
+        token = current_clock.set(sim.clock)
+        try:
+            _run_and_report(sim, config, mode, seconds, log)
+        finally:
+            current_clock.reset(token)
+
+
+def _run_and_report(sim: Simulation, config: Path, mode: str, seconds: float, log: Any) -> None:
+    started = sim.now
+    log.info("run.start", seed=sim.seed, clock=mode, duration_s=seconds)
+    sim.run_sync(seconds)
+    log.info("run.complete", simulated_s=sim.now - started)
+    typer.echo(f"config      {config}")
+    typer.echo(f"seed        {sim.seed}")
+    typer.echo(f"clock       {mode}")
+    typer.echo(f"simulated   {sim.now - started:.3f} s")
+    typer.echo(f"ended at    {sim.clock.wall():%Y-%m-%dT%H:%M:%S}Z")
 
 
 @app.command()

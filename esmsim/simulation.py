@@ -19,7 +19,13 @@ from ._core import Clock, Kernel, Seeds, VirtualTimeLoop
 from ._core._exceptions import ResourceConflictException, SimulationClosed
 
 if TYPE_CHECKING:
+    from .handlers.function import Function
     from .sources._base import Resource
+    from .sources.dynamodb import DynamoDBTable
+    from .sources.kinesis import KinesisStream
+    from .sources.s3 import S3Bucket
+    from .sources.sns import SnsTopic
+    from .sources.sqs import SqsQueue
 
 __all__ = ("DEFAULT_START_TIME", "Simulation")
 
@@ -307,30 +313,44 @@ class Simulation:
             advanced.cancel()
         return task.result()
 
-    # -- resources (each arrives with its issue) ------------------------------------
-    def kinesis_stream(self, name: str, **properties: Any) -> Any:
+    # -- resources -----------------------------------------------------------------
+    # Each constructor imports its module on first use: a simulation that only
+    # uses SQS never imports the stream machinery.
+    def kinesis_stream(self, name: str, **properties: Any) -> KinesisStream:
         """A Kinesis data stream (AWS::Kinesis::Stream)."""
-        raise NotImplementedError("Kinesis streams arrive with the streams issue (#4)")
+        from .sources.kinesis import KinesisStream
 
-    def dynamodb_table(self, name: str, **properties: Any) -> Any:
-        """A DynamoDB table with a stream (AWS::DynamoDB::Table)."""
-        raise NotImplementedError("DynamoDB tables arrive with the streams issue (#4)")
+        return KinesisStream(self, name, **properties)
 
-    def sqs_queue(self, name: str, **properties: Any) -> Any:
-        """An SQS queue (AWS::SQS::Queue)."""
-        raise NotImplementedError("SQS queues arrive with the SQS issue (#5)")
+    def dynamodb_table(self, name: str, **properties: Any) -> DynamoDBTable:
+        """A DynamoDB table and its stream (AWS::DynamoDB::Table)."""
+        from .sources.dynamodb import DynamoDBTable
 
-    def sns_topic(self, name: str) -> Any:
+        return DynamoDBTable(self, name, **properties)
+
+    def sqs_queue(self, name: str, **properties: Any) -> SqsQueue:
+        """An SQS queue (AWS::SQS::Queue); FIFO queue names end in ``.fifo``."""
+        from .sources.sqs import SqsQueue
+
+        return SqsQueue(self, name, **properties)
+
+    def sns_topic(self, name: str, **properties: Any) -> SnsTopic:
         """An SNS topic, as an OnFailure destination (AWS::SNS::Topic)."""
-        raise NotImplementedError("SNS topics arrive with the streams issue (#4)")
+        from .sources.sns import SnsTopic
 
-    def s3_bucket(self, name: str) -> Any:
+        return SnsTopic(self, name, **properties)
+
+    def s3_bucket(self, name: str, **properties: Any) -> S3Bucket:
         """An S3 bucket, as an OnFailure destination (AWS::S3::Bucket)."""
-        raise NotImplementedError("S3 buckets arrive with the streams issue (#4)")
+        from .sources.s3 import S3Bucket
 
-    def function(self, name: str, handler: Any, **properties: Any) -> Any:
-        """A Lambda function (AWS::Lambda::Function)."""
-        raise NotImplementedError("functions arrive with the handlers issue (#3)")
+        return S3Bucket(self, name, **properties)
+
+    def function(self, name: str, handler: Any, **properties: Any) -> Function:
+        """A Lambda function (AWS::Lambda::Function) running ``handler``."""
+        from .handlers.function import Function
+
+        return Function(self, name, handler, **properties)
 
     def event_source_mapping(self, **properties: Any) -> Any:
         """An event source mapping (AWS::Lambda::EventSourceMapping)."""

@@ -11,16 +11,22 @@ both modes.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import contextvars
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
+
+import anyio.to_thread
 
 from ._loop import VirtualTimeLoop
 
 __all__ = ("Clock", "ClockMode", "format_iso_ms", "format_iso_s")
 
 ClockMode = Literal["virtual", "wall"]
+T = TypeVar("T")
 
 # Loop time is a float of seconds; integer milliseconds are derived from it.
 # The epsilon absorbs float noise such as 0.3 being 0.29999999999999999.
@@ -37,7 +43,7 @@ class Clock:
         loop_t0: the loop time at which the simulation starts.
     """
 
-    __slots__ = ("_loop", "_loop_t0", "_start_epoch", "_start_ms", "_virtual")
+    __slots__ = ("_executor", "_loop", "_loop_t0", "_start_epoch", "_start_ms", "_virtual")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, start_epoch: float, loop_t0: float = 0.0
@@ -47,6 +53,7 @@ class Clock:
         self._start_epoch = float(start_epoch)
         self._start_ms = math.floor(self._start_epoch * 1000 + _MS_EPSILON)
         self._loop_t0 = loop_t0
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     # -- reading time ---------------------------------------------------------
     @property
@@ -113,6 +120,33 @@ class Clock:
         if isinstance(self._loop, VirtualTimeLoop):
             return self._loop.hold()
         return contextlib.nullcontext()
+
+    async def to_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking ``fn(*args)`` in a worker thread, deterministically.
+
+        In virtual mode the loop thread waits for the worker (time frozen under
+        ``hold()``): no other simulation task runs meanwhile, so the order of
+        everything at this instant cannot depend on how long the thread took.
+        That is what makes sync handlers and other thread work reproducible.
+        The worker is a separate thread so that code calling ``asyncio.run``
+        (Powertools' AsyncBatchProcessor) works. In wall mode the work overlaps
+        with the loop, as real concurrent work would.
+        """
+        ctx = contextvars.copy_context()
+        if not self._virtual:
+            return await anyio.to_thread.run_sync(ctx.run, fn, *args)
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="esmsim-worker"
+            )
+        with self.hold():
+            return self._executor.submit(ctx.run, fn, *args).result()
+
+    def close(self) -> None:
+        """Release the worker thread (the kernel calls this when the simulation ends)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     async def quiescent(self) -> None:
         """Wait until every other task is parked on a future timer or event.

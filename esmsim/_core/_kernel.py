@@ -165,6 +165,8 @@ class Kernel:
                 self._current.set_exception(self._failure)
             self._fail_pending()
         finally:
+            if self._clock is not None:
+                self._clock.close()
             self._started.set()
             self._paused = True
 
