@@ -20,6 +20,7 @@ from ._core._exceptions import ResourceConflictException, SimulationClosed
 
 if TYPE_CHECKING:
     from .handlers.function import Function
+    from .pollers.mapping import EventSourceMapping
     from .sources._base import Resource
     from .sources.dynamodb import DynamoDBTable
     from .sources.kinesis import KinesisStream
@@ -98,6 +99,8 @@ class Simulation:
         self._kernel = Kernel(virtual=clock == "virtual", start_epoch=start, name=f"esmsim-{seed}")
         self._idle_checks: list[Callable[[], bool]] = []
         self._resources: dict[str, Resource] = {}
+        self._mappings: list[EventSourceMapping] = []
+        self.mapping_ids = self.seeds.ids("esm", "uuid")
         self._open_tasks = 0
         self._entered = False
 
@@ -240,8 +243,25 @@ class Simulation:
             self._idle_checks.remove(check)
 
     def is_idle(self) -> bool:
-        """True when no tracked task is open and every idle check holds."""
-        return self._open_tasks == 0 and all(check() for check in self._idle_checks)
+        """True when no tracked task is open, no mapping has work and every idle check holds."""
+        return (
+            self._open_tasks == 0
+            and all(mapping.idle() for mapping in self._mappings)
+            and all(check() for check in self._idle_checks)
+        )
+
+    def add_mapping(self, mapping: EventSourceMapping) -> None:
+        """Record a new event source mapping (its constructor calls this)."""
+        self._mappings.append(mapping)
+
+    def remove_mapping(self, mapping: EventSourceMapping) -> None:
+        """Forget a deleted event source mapping."""
+        if mapping in self._mappings:
+            self._mappings.remove(mapping)
+
+    def mappings(self) -> list[EventSourceMapping]:
+        """Every event source mapping not deleted, in creation order."""
+        return list(self._mappings)
 
     def _submit_run(self, seconds: float) -> concurrent.futures.Future[None]:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -352,9 +372,28 @@ class Simulation:
 
         return Function(self, name, handler, **properties)
 
-    def event_source_mapping(self, **properties: Any) -> Any:
-        """An event source mapping (AWS::Lambda::EventSourceMapping)."""
-        raise NotImplementedError("event source mappings arrive with the pollers issues (#4, #5)")
+    def event_source_mapping(self, **properties: Any) -> EventSourceMapping:
+        """An event source mapping (AWS::Lambda::EventSourceMapping): ``FunctionName``,
+        ``EventSourceArn`` and the mapping's properties as CloudFormation spells them."""
+        from .pollers.mapping import EventSourceMapping
+
+        return EventSourceMapping(self, **properties)
+
+    def event_source_mappings(
+        self, EventSourceArn: str | None = None, FunctionName: str | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """ListEventSourceMappings: ``{"EventSourceMappings": [configuration, ...]}``."""
+        from .pollers.mapping import resolve_function
+
+        function = resolve_function(self, FunctionName) if FunctionName else None
+        return {
+            "EventSourceMappings": [
+                m.configuration()
+                for m in self._mappings
+                if (EventSourceArn is None or m.settings.event_source_arn == EventSourceArn)
+                and (function is None or m.function is function)
+            ]
+        }
 
 
 def _noop() -> None:

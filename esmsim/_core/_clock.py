@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+import anyio
 import anyio.to_thread
 
 from ._loop import VirtualTimeLoop
@@ -103,7 +104,7 @@ class Clock:
         The wake-up is scheduled at the exact loop time, so periodic work that
         sleeps until absolute deadlines never drifts.
         """
-        when = self._loop_t0 + (epoch_seconds - self._start_epoch)
+        when = self.loop_time(epoch_seconds)
         if when <= self._loop.time():
             await asyncio.sleep(0)
             return
@@ -113,6 +114,17 @@ class Clock:
             await fut
         finally:
             handle.cancel()
+
+    def loop_time(self, epoch_seconds: float) -> float:
+        """The loop time (``anyio.current_time()``) of an epoch-seconds instant."""
+        return self._loop_t0 + (epoch_seconds - self._start_epoch)
+
+    def move_on_at(self, epoch_seconds: float) -> anyio.CancelScope:
+        """A cancel scope that ends its body at the simulated instant ``epoch_seconds``.
+
+        Deadlines are absolute so repeated waits never accumulate float error.
+        """
+        return anyio.CancelScope(deadline=self.loop_time(epoch_seconds))
 
     # -- kernel hooks ------------------------------------------------------------
     def hold(self) -> contextlib.AbstractContextManager[None]:

@@ -64,6 +64,7 @@ class Kernel:
         self._failure: BaseException | None = None
         self._closed = False
         self._current: concurrent.futures.Future[Any] | None = None
+        self._close_callbacks: list[Callable[[], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> Clock:
@@ -79,13 +80,26 @@ class Kernel:
         return self._clock
 
     def close(self) -> None:
-        """Cancel every task, stop the loop and join the thread. Idempotent."""
+        """Cancel every task, stop the loop and join the thread. Idempotent.
+
+        Then runs the close callbacks (see ``add_close_callback``), newest first.
+        """
         if self._thread is None or self._closed:
             self._closed = True
             return
         self._closed = True
         self._commands.put(None)
         self._thread.join()
+        while self._close_callbacks:
+            self._close_callbacks.pop()()
+
+    def add_close_callback(self, fn: Callable[[], None]) -> None:
+        """Run ``fn()`` once, on the closing thread, after the loop thread has stopped.
+
+        For resources the kernel does not own but whose life ends with it, such
+        as the sync-handler worker thread.
+        """
+        self._close_callbacks.append(fn)
 
     @property
     def clock(self) -> Clock:

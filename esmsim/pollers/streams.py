@@ -1,0 +1,659 @@
+"""The stream poller: one implementation for Kinesis and DynamoDB Streams.
+
+Shape of the machinery, per mapping:
+
+* a supervisor starts one ``_ShardWorker`` per shard, parents before children
+  (a child starts only when its parents are fully processed), so per-key order
+  holds across a reshard;
+* each shard worker has one reader (polls the source: once per second per
+  shard for Kinesis, four times per second for DynamoDB, and at once again while
+  records remain) and ``ParallelizationFactor`` lanes. A record goes to the lane
+  its key hashes to, so records of one key are always processed in order by one
+  lane, while up to PF batches of a shard run at once. With PF = 1 there is one
+  lane and the shard is strictly sequential;
+* a lane forms batches (BatchSize, batching window, 6 MB), invokes, and applies
+  AWS's failure rules: retries, ``MaximumRetryAttempts``, ``MaximumRecordAgeInSeconds``,
+  bisect, partial batch responses (checkpoint at the lowest failed sequence
+  number; the retry count restarts when the checkpoint moves), throttles, and
+  OnFailure destinations. A failing lane blocks only its keys' records; the
+  shard's checkpoint cannot pass it.
+
+Idle costs nothing: a reader with nothing to read waits on the source's signal
+and then sleeps only until the poll tick it would have polled at in AWS, so an
+idle shard spends no timers at all.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.abc
+
+from .._core import Signal
+from ._destinations import FailedBatch, deliver, failure_record
+from ._events import dynamodb_event_record, kinesis_event_record
+
+if TYPE_CHECKING:
+    from ..simulation import Simulation
+    from .mapping import EventSourceMapping
+
+__all__ = ("StreamPoller",)
+
+PAYLOAD_LIMIT = 6 * 1024 * 1024
+"""The synchronous invoke payload limit a batch must fit in (spec §2.1)."""
+
+# Bytes an event record adds around its data: ARNs, ids, field names.
+_RECORD_OVERHEAD = 420
+_READ_LIMIT_KINESIS = 10_000
+_READ_LIMIT_DYNAMODB = 1_000
+_MAX_BACKOFF = 60.0
+
+
+def _backoff(failures: int) -> float:
+    """Seconds before retrying after ``failures`` consecutive failed invocations.
+
+    AWS documents that failed stream batches are retried with backoff but not
+    the curve; esmsim doubles from 1 s up to 60 s (docs/semantics.md).
+    """
+    return min(_MAX_BACKOFF, 2.0 ** max(0, failures - 1))
+
+
+def _event_size(record: Any) -> int:
+    # Kinesis data travels base64-encoded (4/3); DynamoDB records as JSON.
+    return (int(record.size) * 4) // 3 + _RECORD_OVERHEAD
+
+
+class StreamPoller:
+    """Runs a Kinesis or DynamoDB Streams event source mapping."""
+
+    def __init__(self, mapping: EventSourceMapping, sim: Simulation) -> None:
+        self.mapping = mapping
+        self.sim = sim
+        self.source = mapping.source
+        self.clock = sim.clock
+        self.kind = mapping.settings.kind
+        self.poll_interval = 1.0 if self.kind == "kinesis" else 0.25
+        self.read_limit = _READ_LIMIT_KINESIS if self.kind == "kinesis" else _READ_LIMIT_DYNAMODB
+        self.workers: dict[str, _ShardWorker] = {}
+        self.request_ids = sim.seeds.ids("esm-request", mapping.uuid)
+        self.warned_ignored_failures = False
+        self.record_filter: Callable[[Any], bool] | None = None
+
+    # -- status -----------------------------------------------------------------------
+    def idle(self) -> bool:
+        """No record buffered, in flight or left unread on any shard."""
+        return all(worker.idle() for worker in self.workers.values()) and not self._unstarted()
+
+    def pending(self) -> int:
+        """Records read or readable but not yet in a final state."""
+        return sum(worker.pending() for worker in self.workers.values())
+
+    def settled_elsewhere(self) -> dict[str, int]:
+        """Records trimmed by retention before any reader got to them (not yet counted)."""
+        return {"expired": sum(worker.unseen_expired() for worker in self.workers.values())}
+
+    def _unstarted(self) -> bool:
+        return any(sid not in self.workers for sid in self.source.shard_ids())
+
+    # -- running ------------------------------------------------------------------------
+    async def run(self) -> None:
+        await self.mapping.wait_enabled()
+        if self.mapping.deleted:
+            return
+        async with anyio.create_task_group() as tg:
+            await self._supervise(tg)
+            tg.cancel_scope.cancel()
+
+    def _start_position(self, shard_id: str) -> int:
+        s = self.mapping.settings
+        if s.starting_position == "AT_TIMESTAMP":
+            return int(
+                self.source.position(
+                    shard_id, "AT_TIMESTAMP", timestamp=s.starting_position_timestamp
+                )
+            )
+        return int(self.source.position(shard_id, s.starting_position or "TRIM_HORIZON"))
+
+    async def _supervise(self, tg: anyio.abc.TaskGroup) -> None:
+        # LATEST means the tip when the mapping becomes Enabled (§10.8): the
+        # positions are taken now, at the first instant the mapping runs.
+        shards_changed = getattr(self.source, "shards_signal", None)
+        while not self.mapping.deleted:
+            for shard_id in self.source.shard_ids():
+                if shard_id in self.workers or not self._parents_done(shard_id):
+                    continue
+                info = self.source.shard_info(shard_id)
+                # Children of a shard this mapping processed start at their
+                # beginning; everything else starts at the mapping's position.
+                parent_seen = any(
+                    p in self.workers
+                    for p in (info.parent_shard_id, info.adjacent_parent_shard_id)
+                    if p
+                )
+                position = (
+                    int(self.source.position(shard_id, "TRIM_HORIZON"))
+                    if parent_seen
+                    else self._start_position(shard_id)
+                )
+                worker = _ShardWorker(self, shard_id, position)
+                self.workers[shard_id] = worker
+                tg.start_soon(worker.run, name=f"shard-{shard_id}")
+            waiters: list[Signal] = [self.mapping.changed]
+            if shards_changed is not None:
+                waiters.append(shards_changed)
+            waiters.extend(w.finished for w in self.workers.values() if not w.done)
+            await _wait_any(waiters)
+
+    def _parents_done(self, shard_id: str) -> bool:
+        info = self.source.shard_info(shard_id)
+        for parent in (info.parent_shard_id, info.adjacent_parent_shard_id):
+            if not parent:
+                continue
+            worker = self.workers.get(parent)
+            if worker is not None and not worker.done:
+                return False
+            if worker is None and parent in self.source.shard_ids():
+                # The parent is still readable but not started yet: it goes first.
+                return False
+        return True
+
+    # -- event building --------------------------------------------------------------------
+    def event_builder(self, shard_id: str, batch: tuple[Any, ...]) -> Callable[[], dict[str, Any]]:
+        """A zero-argument builder of the invocation event for ``batch``."""
+        region = self.sim.region
+        stream_arn = self.mapping.settings.event_source_arn
+        if self.kind == "kinesis":
+            role = self.mapping.function.role
+
+            def build_kinesis() -> dict[str, Any]:
+                return {
+                    "Records": [
+                        kinesis_event_record(r, shard_id, stream_arn, region, role) for r in batch
+                    ]
+                }
+
+            return build_kinesis
+
+        def build_dynamodb() -> dict[str, Any]:
+            return {"Records": [dynamodb_event_record(r, stream_arn, region) for r in batch]}
+
+        return build_dynamodb
+
+
+def _active(mapping: EventSourceMapping) -> bool:
+    """Enabled and not deleted (a function, so type narrowing never caches it across awaits)."""
+    return mapping.enabled
+
+
+async def _wait_any(signals: list[Signal]) -> None:
+    """Return when any of ``signals`` fires."""
+    if len(signals) == 1:
+        await signals[0].wait()
+        return
+    async with anyio.create_task_group() as tg:
+
+        async def _one(sig: Signal) -> None:
+            await sig.wait()
+            tg.cancel_scope.cancel()
+
+        for sig in signals:
+            tg.start_soon(_one, sig)
+
+
+class _ShardWorker:
+    """Reads one shard and feeds its lanes; done when the closed shard is fully processed."""
+
+    def __init__(self, poller: StreamPoller, shard_id: str, position: int) -> None:
+        self.poller = poller
+        self.shard_id = shard_id
+        self.position = position
+        self.lanes: list[_Lane] = []
+        self.need_records = Signal(poller.sim.kernel)
+        self.finished = Signal(poller.sim.kernel)
+        self.reader_done = False
+        self.done = False
+        self.tick_origin = poller.clock.now()
+        self.lane_group: anyio.abc.TaskGroup | None = None
+
+    # -- status -----------------------------------------------------------------------
+    def buffered(self) -> int:
+        return sum(lane.buffered() for lane in self.lanes)
+
+    def unread(self) -> int:
+        source = self.poller.source
+        tip = int(source.position(self.shard_id, "LATEST"))
+        trim = int(source.position(self.shard_id, "TRIM_HORIZON"))
+        return max(0, tip - max(self.position, trim))
+
+    def unseen_expired(self) -> int:
+        trim = int(self.poller.source.position(self.shard_id, "TRIM_HORIZON"))
+        return max(0, trim - self.position)
+
+    def pending(self) -> int:
+        return self.buffered() + (0 if self.reader_done else self.unread())
+
+    def idle(self) -> bool:
+        return self.done or (self.buffered() == 0 and (self.reader_done or self.unread() == 0))
+
+    # -- running -------------------------------------------------------------------------
+    async def run(self) -> None:
+        async with anyio.create_task_group() as tg:
+            self.lane_group = tg
+            self._build_lanes(tg)
+            await self._read_loop()
+            # The shard is closed and read to its end: wait for the lanes.
+            while self.buffered():
+                await _wait_any([lane.emptied for lane in self.lanes])
+            tg.cancel_scope.cancel()
+        self.done = True
+        self.finished.fire()
+
+    def _build_lanes(self, tg: anyio.abc.TaskGroup) -> None:
+        for lane in self.lanes:
+            lane.retired = True
+            lane.wake.fire()
+        count = self.poller.mapping.settings.parallelization_factor
+        self.lanes = [_Lane(self, i) for i in range(count)]
+        for lane in self.lanes:
+            tg.start_soon(lane.run, name=f"lane-{self.shard_id}-{lane.index}")
+
+    def _lane_for(self, key: str) -> _Lane:
+        if len(self.lanes) == 1:
+            return self.lanes[0]
+        return self.lanes[zlib.crc32(key.encode()) % len(self.lanes)]
+
+    def _next_tick(self) -> float:
+        """The first poll tick of this shard's schedule at or after now."""
+        interval = self.poller.poll_interval
+        now = self.poller.clock.now()
+        steps = math.ceil((now - self.tick_origin) / interval - 1e-9)
+        return self.tick_origin + max(0, steps) * interval
+
+    async def _sleep_to_next_poll(self) -> None:
+        interval = self.poller.poll_interval
+        now = self.poller.clock.now()
+        steps = math.floor((now - self.tick_origin) / interval + 1e-9) + 1
+        await self.poller.clock.sleep_until(self.tick_origin + steps * interval)
+
+    async def _read_loop(self) -> None:
+        poller = self.poller
+        mapping = poller.mapping
+        source = poller.source
+        data_signal: Signal = getattr(source, "shard_signal", lambda _sid: source.data_signal)(
+            self.shard_id
+        )
+        while not mapping.deleted:
+            if not mapping.enabled:
+                await mapping.changed.wait()
+                continue
+            settings = mapping.settings
+            assert self.lane_group is not None
+            if settings.parallelization_factor != len(self.lanes):
+                # Re-partitioning keys while records are buffered could reorder
+                # a key: drain first, then rebuild the lanes.
+                if self.buffered():
+                    await _wait_any([lane.emptied for lane in self.lanes])
+                    continue
+                self._build_lanes(self.lane_group)
+            # Keep about one batch per lane buffered; each read takes as much as
+            # GetRecords gives (10,000 Kinesis, 1,000 DynamoDB) so that a fast
+            # function is never starved by the 5 reads/s shard quota.
+            watermark = max(settings.batch_size * len(self.lanes), 1)
+            if self.buffered() >= watermark:
+                await self.need_records.wait()
+                continue
+            if getattr(source, "deleted", False):
+                await mapping.changed.wait()
+                continue
+            limit = max(poller.read_limit, watermark - self.buffered())
+            result = source.read(self.shard_id, self.position, limit, mapping.uuid)
+            if result.expired:
+                mapping.metrics_store.settle("expired", result.expired)
+            if result.throttled:
+                await self._sleep_to_next_poll()
+                continue
+            self.position = result.next_position
+            if result.records:
+                self._distribute(result.records)
+                continue  # records remain: read again at once
+            if result.shard_end:
+                self.reader_done = True
+                return
+            # Caught up. Wait for data without spending timers, then poll at
+            # the tick AWS would have polled at.
+            while int(source.position(self.shard_id, "LATEST")) <= self.position:
+                if not _active(mapping):
+                    break
+                shard_closed = source.shard_info(self.shard_id).closed
+                if shard_closed:
+                    break
+                await _wait_any([data_signal, mapping.changed])
+            await self.poller.clock.sleep_until(self._next_tick())
+
+    def _distribute(self, records: list[Any]) -> None:
+        metrics = self.poller.mapping.metrics_store
+        metrics.add("PolledEventCount", len(records))
+        keep = self.poller.record_filter
+        touched: list[_Lane] = []
+        filtered = 0
+        now = self.poller.clock.now()
+        for record in records:
+            if keep is not None and not keep(record):
+                filtered += 1
+                continue
+            lane = self._lane_for(record.key)
+            if not lane.queue:
+                lane.available_since = now
+                touched.append(lane)
+            lane.queue.append(record)
+        if filtered:
+            metrics.add("FilteredOutEventCount", filtered)
+            metrics.settle("filtered", filtered)
+        for lane in touched:
+            lane.wake.fire()
+
+
+class _Lane:
+    """Sequential batches for the keys that hash here: retries, bisect, discards."""
+
+    def __init__(self, worker: _ShardWorker, index: int) -> None:
+        self.worker = worker
+        self.poller = worker.poller
+        self.index = index
+        self.queue: deque[Any] = deque()
+        self.batch: list[Any] = []
+        self.halves: list[list[Any]] = []  # bisect halves still to process, last = next
+        self.attempts = 0
+        self.failures = 0
+        self.last_request_id = ""
+        self.last_end = -math.inf
+        self.available_since = 0.0
+        self.wake = Signal(worker.poller.sim.kernel)
+        self.emptied = Signal(worker.poller.sim.kernel)
+        self.retired = False
+
+    def buffered(self) -> int:
+        return len(self.queue) + len(self.batch) + sum(len(h) for h in self.halves)
+
+    # -- the lane loop ------------------------------------------------------------------
+    async def run(self) -> None:
+        mapping = self.poller.mapping
+        while not self.retired and not mapping.deleted:
+            if not mapping.enabled:
+                await mapping.changed.wait()
+                continue
+            if not self.batch:
+                if self.halves:
+                    self.batch = self.halves.pop()
+                    self.attempts = 0
+                elif not self.queue:
+                    self.emptied.fire()
+                    self.worker.need_records.fire()
+                    await self.wake.wait()
+                    continue
+                else:
+                    if not await self._fill_window():
+                        continue
+                    self._take_batch()
+            await self._process_batch()
+            if not self.batch and not self.halves and len(self.queue) < mapping.settings.batch_size:
+                self.worker.need_records.fire()
+
+    async def _fill_window(self) -> bool:
+        """Wait out MaximumBatchingWindowInSeconds; False if the wait should restart."""
+        settings = self.poller.mapping.settings
+        window = settings.batching_window
+        if window <= 0:
+            return True
+        clock = self.poller.clock
+        start = max(self.last_end, self.available_since)
+        deadline = start + window
+        if len(self.queue) >= settings.batch_size or clock.now() >= deadline:
+            return True
+        if self._queued_bytes() >= PAYLOAD_LIMIT:
+            return True
+        with clock.move_on_at(deadline):
+            await self.wake.wait()
+            return False
+        return True
+
+    def _queued_bytes(self) -> int:
+        return sum(_event_size(r) for r in self.queue)
+
+    def _take_batch(self) -> None:
+        limit = self.poller.mapping.settings.batch_size
+        batch: list[Any] = []
+        size = 0
+        while self.queue and len(batch) < limit:
+            record_size = _event_size(self.queue[0])
+            if batch and size + record_size > PAYLOAD_LIMIT:
+                break
+            size += record_size
+            batch.append(self.queue.popleft())
+        self.batch = batch
+        self.attempts = 0
+
+    # -- one invocation -------------------------------------------------------------------
+    async def _process_batch(self) -> None:
+        self._expire_by_retention()
+        self._discard_by_age()
+        if not self.batch:
+            return
+        poller = self.poller
+        mapping = poller.mapping
+        clock = poller.clock
+        settings = mapping.settings
+        function = mapping.function
+        batch = tuple(self.batch)
+        metrics = mapping.metrics_store
+        metrics.iterator_age(clock.now_ms() - batch[-1].arrival_ms, clock.now())
+        outcome = await function.invoke(
+            poller.event_builder(self.worker.shard_id, batch),
+            source=poller.kind,
+            mapping_uuid=mapping.uuid,
+            shard_id=self.worker.shard_id,
+        )
+        self.last_end = clock.now()
+        if outcome.status == "throttled":
+            metrics.add("Throttles")
+            self.failures += 1
+            await clock.sleep(_backoff(self.failures))
+            return
+        metrics.add("Invocations")
+        metrics.add("InvokedEventCount", len(batch))
+        self.last_request_id = outcome.request_id or self.last_request_id
+        self.attempts += 1
+        from ..handlers.responses import parse_batch_response
+
+        parsed = parse_batch_response(
+            outcome,
+            family="stream",
+            batch_ids=[r.sequence_number for r in batch],
+            report_batch_item_failures=settings.report_batch_item_failures,
+        )
+        if getattr(parsed, "ignored_failures", False) and not poller.warned_ignored_failures:
+            poller.warned_ignored_failures = True
+            mapping.log.warning(
+                "handler.batch_item_failures_ignored",
+                reason="the handler returned batchItemFailures but the mapping's "
+                "FunctionResponseTypes lacks ReportBatchItemFailures, so Lambda treats the "
+                "batch as fully successful and those records are not retried",
+            )
+        if parsed.kind == "success":
+            self._succeeded(len(batch))
+            return
+        if parsed.kind == "partial":
+            metrics.add("FailedInvokeEventCount", len(batch))
+            by_id = {r.sequence_number: i for i, r in enumerate(batch)}
+            lowest = min(by_id[i] for i in parsed.failed_ids)
+            if lowest > 0:
+                self._partial_progress(lowest)
+                return
+            await self._failed(outcome, function_error=None, bisect=False)
+            return
+        function_error = outcome.status in ("function_error", "timeout")
+        if function_error:
+            metrics.add("Errors")
+        await self._failed(
+            outcome,
+            function_error="Unhandled" if function_error else None,
+            bisect=function_error and settings.bisect_batch_on_function_error,
+        )
+
+    def _succeeded(self, count: int) -> None:
+        mapping = self.poller.mapping
+        mapping.metrics_store.settle("delivered", count)
+        mapping.last_processing_result = "OK"
+        self.batch = []
+        self.attempts = 0
+        self.failures = 0
+
+    def _partial_progress(self, lowest: int) -> None:
+        # The checkpoint moves to the lowest failed record: everything before it
+        # is done, the rest is retried with a fresh retry count (§10.2).
+        self.poller.mapping.metrics_store.settle("delivered", lowest)
+        rest = self.batch[lowest:]
+        self.failures = 0
+        self.attempts = 0
+        if self.halves:
+            self.batch = rest
+        else:
+            self.batch = []
+            self.queue.extendleft(reversed(rest))
+
+    async def _failed(self, outcome: Any, *, function_error: str | None, bisect: bool) -> None:
+        mapping = self.poller.mapping
+        settings = mapping.settings
+        mapping.last_processing_result = "PROBLEM: Function call failed"
+        if bisect and len(self.batch) > 1:
+            middle = (len(self.batch) + 1) // 2
+            first, second = self.batch[:middle], self.batch[middle:]
+            self.halves.append(second)
+            self.batch = first
+            self.attempts = 0
+            mapping.log.debug(
+                "batch.bisected", shard=self.worker.shard_id, sizes=[len(first), len(second)]
+            )
+            return
+        limit = settings.maximum_retry_attempts
+        if limit != -1 and self.attempts > limit:
+            self._discard(
+                self.batch,
+                "RetryAttemptsExhausted",
+                invoke_count=self.attempts,
+                function_error=function_error,
+                invoked=True,
+            )
+            self.batch = []
+            self.attempts = 0
+            self.failures = 0
+            return
+        self.failures += 1
+        await self.poller.clock.sleep(_backoff(self.failures))
+
+    # -- expiry and discards ------------------------------------------------------------------
+    def _expire_by_retention(self) -> None:
+        retention_ms = int(self.poller.source.retention_seconds * 1000)
+        cutoff = self.poller.clock.now_ms() - retention_ms
+        expired = 0
+        while self.batch and self.batch[0].arrival_ms < cutoff:
+            self.batch.pop(0)
+            expired += 1
+        if expired:
+            self.poller.mapping.metrics_store.settle("expired", expired)
+            self.poller.mapping.log.info(
+                "record.expired", shard=self.worker.shard_id, count=expired, reason="retention"
+            )
+            if not self.batch:
+                self.attempts = 0
+
+    def _discard_by_age(self) -> None:
+        max_age = self.poller.mapping.settings.maximum_record_age_in_seconds
+        if max_age == -1 or not self.batch:
+            return
+        cutoff = self.poller.clock.now_ms() - max_age * 1000
+        count = 0
+        while count < len(self.batch) and self.batch[count].arrival_ms < cutoff:
+            count += 1
+        if not count:
+            return
+        old, self.batch = self.batch[:count], self.batch[count:]
+        self._discard(
+            old,
+            "RecordAgeExceeded",
+            invoke_count=max(1, self.attempts),
+            function_error=None,
+            invoked=self.attempts > 0,
+        )
+        if not self.batch:
+            self.attempts = 0
+
+    def _discard(
+        self,
+        records: list[Any],
+        condition: str,
+        *,
+        invoke_count: int,
+        function_error: str | None,
+        invoked: bool,
+    ) -> None:
+        poller = self.poller
+        mapping = poller.mapping
+        metrics = mapping.metrics_store
+        clock = poller.clock
+        count = len(records)
+        metrics.settle("discarded", count)
+        mapping.log.info(
+            "record.dropped",
+            shard=self.worker.shard_id,
+            condition=condition,
+            count=count,
+            first=records[0].sequence_number,
+            last=records[-1].sequence_number,
+        )
+        destination_arn = mapping.settings.on_failure_destination
+        if destination_arn is None:
+            metrics.add("DroppedEventCount", count)
+            return
+        request_id = (
+            self.last_request_id if invoked and self.last_request_id else poller.request_ids.uuid4()
+        )
+        failed = FailedBatch(
+            condition=condition,
+            kind=poller.kind,
+            shard_id=self.worker.shard_id,
+            stream_arn=mapping.settings.event_source_arn,
+            first_sequence_number=records[0].sequence_number,
+            last_sequence_number=records[-1].sequence_number,
+            first_arrival_ms=records[0].arrival_ms,
+            last_arrival_ms=records[-1].arrival_ms,
+            batch_size=count,
+            request_id=request_id,
+            function_arn=mapping.function.arn,
+            invoke_count=invoke_count,
+            function_error=function_error,
+            invoked=invoked,
+        )
+        now_ms = clock.now_ms()
+        error = deliver(
+            poller.sim.resource(destination_arn),
+            failure_record(failed, now_ms),
+            payload=poller.event_builder(self.worker.shard_id, tuple(records))(),
+            mapping_uuid=mapping.uuid,
+            shard_id=self.worker.shard_id,
+            now_ms=now_ms,
+            unique=poller.request_ids.uuid4(),
+        )
+        if error is None:
+            metrics.add("OnFailureDestinationDeliveredEventCount", count)
+        else:
+            metrics.add("DestinationDeliveryFailures")
+            metrics.add("DroppedEventCount", count)
+            mapping.log.warning(
+                "destination.delivery_failed", destination=destination_arn, reason=error
+            )

@@ -1,0 +1,518 @@
+"""The message store behind one SQS queue: visibility, delay, retention, FIFO groups.
+
+Built for million-message backlogs: every operation costs what it returns or
+touches, amortized, never the size of the queue.
+
+Structures (all hold references to ``StoredMessage``; a message that leaves
+one structure early is left in place as a stale entry and skipped later, a
+"lazy delete"; when stale entries outnumber live ones a structure is rebuilt,
+so memory stays proportional to the live messages):
+
+- ``_live``: seq -> message, in send order (``messages()``, receipt handles).
+- ``_arrivals``: deque in arrival order. Its head is the oldest message
+  (``ApproximateAgeOfOldestMessage``) and, because every message's retention
+  clock starts on arrival, also the next to expire. The one exception,
+  messages moved into a standard dead-letter queue (they keep their original
+  enqueue time), also goes into the small ``_early`` heap.
+- ``_pending``: delayed and in-flight messages by the time they become
+  visible (a deque while times arrive in order, which is the common case of
+  one visibility timeout or one queue delay, plus a heap for the rest).
+  Moved to visible lazily, at the start of every operation (``advance``).
+- Standard queues: ``_visible``, a deque ordered by (visible since, seq).
+  A receive pops from its head.
+- FIFO queues: ``_groups`` (group id -> the group's messages in order and
+  its in-flight count) and ``_ready``, a heap of groups that can be received
+  from (nothing in flight, head visible), keyed by their head's seq. A receive
+  takes the oldest ready group, as many of its messages as it can, then the
+  next group, as SQS does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import random
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from ._sqs_message import DELAYED, GONE, INFLIGHT, VISIBLE, StoredMessage
+
+__all__ = ("MessageStore",)
+
+# Visibility times are float epoch seconds; the loop maps them onto its own
+# clock and back, which can cost a few ulps. A message due within this margin
+# counts as due, so a poller that sleeps until next_visible_at() always finds it.
+_EPSILON = 1e-6
+_COMPACT_SLACK = 1024
+_COMPACT_EVERY_MASK = 255  # look at the stale-entry counts every 256 operations
+_HANDLE_PREFIX = b"\x01\x01\x01"  # real receipt handles start with "AQEB"
+_HANDLE_RANDOM_BYTES = 21
+_HANDLE_LENGTH = len(_HANDLE_PREFIX) + 6 + 8 + 4 + _HANDLE_RANDOM_BYTES
+
+_PendingEntry = tuple[float, int, int, StoredMessage]
+
+
+class _TimeIndex:
+    """Entries ordered by (time, seq, stamp): a deque while pushed in order, a heap otherwise."""
+
+    __slots__ = ("_heap", "_run")
+
+    def __init__(self) -> None:
+        self._run: deque[_PendingEntry] = deque()
+        self._heap: list[_PendingEntry] = []
+
+    def __len__(self) -> int:
+        return len(self._run) + len(self._heap)
+
+    def push(self, entry: _PendingEntry) -> None:
+        if not self._run or entry[:3] >= self._run[-1][:3]:
+            self._run.append(entry)
+        else:
+            heapq.heappush(self._heap, entry)
+
+    def head(self) -> _PendingEntry | None:
+        if self._run and (not self._heap or self._run[0][:3] <= self._heap[0][:3]):
+            return self._run[0]
+        return self._heap[0] if self._heap else None
+
+    def pop(self) -> None:
+        if self._run and (not self._heap or self._run[0][:3] <= self._heap[0][:3]):
+            self._run.popleft()
+        else:
+            heapq.heappop(self._heap)
+
+    def clear(self) -> None:
+        self._run.clear()
+        self._heap.clear()
+
+    def keep(self, valid: Callable[[_PendingEntry], bool]) -> None:
+        """Drop every entry for which ``valid`` is False (compaction)."""
+        self._run = deque(e for e in self._run if valid(e))
+        self._heap = [e for e in self._heap if valid(e)]
+        heapq.heapify(self._heap)
+
+
+class _Group:
+    """A FIFO message group: its messages in order, and how many are in flight."""
+
+    __slots__ = ("gid", "inflight", "live", "messages", "ready_seq")
+
+    def __init__(self, gid: str) -> None:
+        self.gid = gid
+        self.messages: deque[StoredMessage] = deque()
+        self.inflight = 0
+        self.live = 0
+        self.ready_seq = -1
+
+    def clean_head(self) -> None:
+        messages = self.messages
+        while messages and messages[0].state == GONE:
+            messages.popleft()
+
+
+def _pending_valid(entry: _PendingEntry) -> bool:
+    msg = entry[3]
+    return msg.stamp == entry[2] and (msg.state == DELAYED or msg.state == INFLIGHT)
+
+
+class MessageStore:
+    """Messages of one queue and the rules of SQS that concern only them.
+
+    Args:
+        fifo: FIFO semantics (group locking, ordered groups) or standard.
+        retention_ms: ``MessageRetentionPeriod`` in milliseconds.
+        handle_key: 6 bytes that tie receipt handles to this queue.
+        handle_rng: the seeded generator for the random part of handles.
+    """
+
+    def __init__(
+        self, *, fifo: bool, retention_ms: int, handle_key: bytes, handle_rng: random.Random
+    ) -> None:
+        if len(handle_key) != 6:
+            raise ValueError("handle_key must be 6 bytes")
+        self.fifo = fifo
+        self.retention_ms = retention_ms
+        self._handle_key = handle_key
+        self._handle_rng = handle_rng
+        self._live: dict[int, StoredMessage] = {}
+        self._next_seq = 1
+        self._arrivals: deque[StoredMessage] = deque()
+        self._early: list[tuple[int, int, StoredMessage]] = []
+        self._visible: deque[StoredMessage] = deque()
+        self._pending = _TimeIndex()
+        self._groups: dict[str, _Group] = {}
+        self._ready: list[tuple[int, str]] = []
+        self.n_visible = 0
+        self.n_inflight = 0
+        self.n_delayed = 0
+        self.groups_inflight = 0
+        self._ops = 0
+
+    # -- reading -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def __iter__(self) -> Iterator[StoredMessage]:
+        """Every live message, in send order."""
+        return iter(list(self._live.values()))
+
+    @property
+    def next_seq(self) -> int:
+        """The seq the next message will get (every smaller one was issued)."""
+        return self._next_seq
+
+    def get(self, seq: int) -> StoredMessage | None:
+        """The live message with this seq, or None."""
+        return self._live.get(seq)
+
+    def oldest_arrival_ms(self) -> int | None:
+        """Arrival time of the oldest live message (for its age), or None when empty."""
+        arrivals = self._arrivals
+        while arrivals and arrivals[0].state == GONE:
+            arrivals.popleft()
+        return arrivals[0].arrived_ms if arrivals else None
+
+    def has_receivable(self) -> bool:
+        """True when a receive now would find a message (FIFO: a group not locked)."""
+        if not self.fifo:
+            return self.n_visible > 0
+        ready = self._ready
+        while ready:
+            if self._ready_valid(ready[0]):
+                return True
+            heapq.heappop(ready)
+        return False
+
+    def next_visible_at(self) -> float | None:
+        """When the next delayed or in-flight message becomes visible, or None."""
+        pending = self._pending
+        while True:
+            entry = pending.head()
+            if entry is None:
+                return None
+            if _pending_valid(entry):
+                return entry[0]
+            pending.pop()
+
+    # -- time ------------------------------------------------------------------------------
+    def advance(self, now: float, now_ms: int) -> int:
+        """Apply everything due by ``now``: visibility and delays end, retention expires.
+
+        Returns how many messages expired.
+        """
+        self._promote(now)
+        expired = self._expire(now_ms)
+        self._ops += 1
+        if not self._ops & _COMPACT_EVERY_MASK:
+            self._compact()
+        return expired
+
+    def _promote(self, now: float) -> None:
+        pending = self._pending
+        limit = now + _EPSILON
+        while True:
+            entry = pending.head()
+            if entry is None or entry[0] > limit:
+                return
+            pending.pop()
+            if _pending_valid(entry):
+                self._make_visible(entry[3])
+
+    def _expire(self, now_ms: int) -> int:
+        cutoff = now_ms - self.retention_ms  # expired when sent_ms <= cutoff
+        count = 0
+        arrivals = self._arrivals
+        while arrivals:
+            msg = arrivals[0]
+            if msg.state == GONE:
+                arrivals.popleft()
+            elif msg.sent_ms <= cutoff:
+                arrivals.popleft()
+                self.remove(msg)
+                count += 1
+            else:
+                break
+        early = self._early
+        while early and early[0][0] <= cutoff:
+            msg = heapq.heappop(early)[2]
+            if msg.state != GONE:
+                self.remove(msg)
+                count += 1
+        return count
+
+    def _compact(self) -> None:
+        live = len(self._live)
+        if len(self._arrivals) > 2 * live + _COMPACT_SLACK:
+            self._arrivals = deque(m for m in self._arrivals if m.state != GONE)
+        if len(self._visible) > 2 * self.n_visible + _COMPACT_SLACK:
+            self._visible = deque(m for m in self._visible if m.state == VISIBLE)
+        if len(self._pending) > 2 * (self.n_inflight + self.n_delayed) + _COMPACT_SLACK:
+            self._pending.keep(_pending_valid)
+        if len(self._ready) > 2 * len(self._groups) + _COMPACT_SLACK:
+            self._ready = [e for e in self._ready if self._ready_valid(e)]
+            heapq.heapify(self._ready)
+
+    # -- adding ------------------------------------------------------------------------------
+    def add(self, msg: StoredMessage, now: float, delay: float) -> None:
+        """Enqueue ``msg`` (its ``sent_ms``/``arrived_ms`` already set), visible after ``delay``."""
+        msg.seq = self._next_seq
+        self._next_seq += 1
+        self._live[msg.seq] = msg
+        self._arrivals.append(msg)
+        if msg.sent_ms < msg.arrived_ms:
+            heapq.heappush(self._early, (msg.sent_ms, msg.seq, msg))
+        group = None
+        if self.fifo:
+            assert msg.group_id is not None
+            group = self._groups.get(msg.group_id)
+            if group is None:
+                group = self._groups[msg.group_id] = _Group(msg.group_id)
+            group.messages.append(msg)
+            group.live += 1
+        if delay > 0:
+            msg.state = DELAYED
+            self.n_delayed += 1
+            self._schedule(msg, now + delay)
+            return
+        msg.state = VISIBLE
+        self.n_visible += 1
+        if group is None:
+            self._visible.append(msg)
+        else:
+            self._maybe_ready(group)
+
+    # -- receiving ---------------------------------------------------------------------------
+    def receive(
+        self,
+        max_messages: int,
+        visibility_timeout: float,
+        now: float,
+        now_ms: int,
+        redrive: Callable[[StoredMessage], bool] | None,
+    ) -> tuple[list[StoredMessage], int]:
+        """Deliver up to ``max_messages``; returns them and how many moved to the DLQ.
+
+        ``redrive(msg)`` is called for a message whose next receive would exceed
+        ``maxReceiveCount``; it returns True once it put the message in the
+        dead-letter queue, and the message then leaves this queue.
+        """
+        out: list[StoredMessage] = []
+        if self.fifo:
+            moved = self._receive_fifo(max_messages, visibility_timeout, now, now_ms, redrive, out)
+        else:
+            moved = self._receive_standard(
+                max_messages, visibility_timeout, now, now_ms, redrive, out
+            )
+        return out, moved
+
+    def _receive_standard(
+        self,
+        max_messages: int,
+        vt: float,
+        now: float,
+        now_ms: int,
+        redrive: Callable[[StoredMessage], bool] | None,
+        out: list[StoredMessage],
+    ) -> int:
+        moved = 0
+        visible = self._visible
+        while len(out) < max_messages and visible:
+            msg = visible.popleft()
+            if msg.state != VISIBLE:
+                continue
+            if redrive is not None and redrive(msg):
+                self.remove(msg)
+                moved += 1
+                continue
+            self._deliver(msg, vt, now, now_ms)
+            out.append(msg)
+        return moved
+
+    def _receive_fifo(
+        self,
+        max_messages: int,
+        vt: float,
+        now: float,
+        now_ms: int,
+        redrive: Callable[[StoredMessage], bool] | None,
+        out: list[StoredMessage],
+    ) -> int:
+        moved = 0
+        ready = self._ready
+        while len(out) < max_messages and ready:
+            entry = heapq.heappop(ready)
+            if not self._ready_valid(entry):
+                continue
+            group = self._groups[entry[1]]
+            group.ready_seq = -1
+            messages = group.messages
+            index = 0
+            # Index walk, no iterator: remove() below must not reshape the deque
+            # (touch_group=False), and the deque head is cleaned after the walk.
+            while len(out) < max_messages and index < len(messages):
+                msg = messages[index]
+                index += 1
+                if msg.state == GONE:
+                    continue
+                if msg.state != VISIBLE:
+                    break  # delayed: everything after it in the group waits too
+                if redrive is not None and redrive(msg):
+                    self.remove(msg, touch_group=False)
+                    moved += 1
+                    continue
+                self._deliver(msg, vt, now, now_ms)
+                out.append(msg)
+            if group.live == 0:
+                del self._groups[group.gid]
+            else:
+                self._maybe_ready(group)
+        return moved
+
+    def _deliver(self, msg: StoredMessage, vt: float, now: float, now_ms: int) -> None:
+        msg.receive_count += 1
+        if msg.first_receive_ms is None:
+            msg.first_receive_ms = now_ms
+        msg.receipt_handle = self._new_handle(msg)
+        msg.received_at = now
+        self.n_visible -= 1
+        self.n_inflight += 1
+        msg.state = INFLIGHT
+        if self.fifo:
+            assert msg.group_id is not None
+            group = self._groups[msg.group_id]
+            if group.inflight == 0:
+                self.groups_inflight += 1
+            group.inflight += 1
+        self._schedule(msg, now + vt)
+
+    def _schedule(self, msg: StoredMessage, when: float) -> None:
+        msg.stamp += 1
+        msg.visible_at = when
+        self._pending.push((when, msg.seq, msg.stamp, msg))
+
+    def _make_visible(self, msg: StoredMessage) -> None:
+        if msg.state == INFLIGHT:
+            self.n_inflight -= 1
+            if self.fifo:
+                self._leave_flight(msg)
+        else:
+            self.n_delayed -= 1
+        msg.state = VISIBLE
+        self.n_visible += 1
+        if not self.fifo:
+            self._visible.append(msg)
+            return
+        assert msg.group_id is not None
+        self._maybe_ready(self._groups[msg.group_id])
+
+    # -- FIFO groups ---------------------------------------------------------------------------
+    def _ready_valid(self, entry: tuple[int, str]) -> bool:
+        group = self._groups.get(entry[1])
+        if group is None or group.ready_seq != entry[0] or group.inflight:
+            return False
+        group.clean_head()
+        messages = group.messages
+        return bool(messages) and messages[0].seq == entry[0] and messages[0].state == VISIBLE
+
+    def _maybe_ready(self, group: _Group) -> None:
+        """Put ``group`` on the ready heap if it can be received from now."""
+        if group.inflight:
+            return
+        group.clean_head()
+        head = group.messages[0] if group.messages else None
+        if head is None or head.state != VISIBLE:
+            group.ready_seq = -1
+        elif group.ready_seq != head.seq:
+            group.ready_seq = head.seq
+            heapq.heappush(self._ready, (head.seq, group.gid))
+
+    def _leave_flight(self, msg: StoredMessage) -> None:
+        """Bookkeeping when an in-flight FIFO message stops being in flight."""
+        assert msg.group_id is not None
+        group = self._groups[msg.group_id]
+        group.inflight -= 1
+        if group.inflight == 0:
+            self.groups_inflight -= 1
+
+    # -- changing one message -----------------------------------------------------------------
+    def remove(self, msg: StoredMessage, *, touch_group: bool = True) -> None:
+        """Take ``msg`` out of the queue (deleted, expired, purged or moved)."""
+        state = msg.state
+        if state == GONE:
+            return
+        if state == VISIBLE:
+            self.n_visible -= 1
+        elif state == DELAYED:
+            self.n_delayed -= 1
+        else:
+            self.n_inflight -= 1
+            if self.fifo:
+                self._leave_flight(msg)
+        msg.state = GONE
+        del self._live[msg.seq]
+        if not self.fifo:
+            return
+        assert msg.group_id is not None
+        group = self._groups[msg.group_id]
+        group.live -= 1
+        if not touch_group:
+            return
+        if group.live == 0:
+            del self._groups[group.gid]
+        else:
+            self._maybe_ready(group)
+
+    def change_visibility(self, msg: StoredMessage, visible_at: float) -> None:
+        """Reschedule an in-flight message to become visible at ``visible_at``."""
+        assert msg.state == INFLIGHT
+        self._schedule(msg, visible_at)
+
+    def purge(self) -> int:
+        """Remove every message; return how many there were."""
+        count = len(self._live)
+        for msg in self._live.values():
+            msg.state = GONE
+        self._live.clear()
+        self._arrivals.clear()
+        self._early.clear()
+        self._visible.clear()
+        self._pending.clear()
+        self._groups.clear()
+        self._ready.clear()
+        self.n_visible = self.n_inflight = self.n_delayed = 0
+        self.groups_inflight = 0
+        return count
+
+    # -- receipt handles ---------------------------------------------------------------------
+    def _new_handle(self, msg: StoredMessage) -> str:
+        raw = (
+            _HANDLE_PREFIX
+            + self._handle_key
+            + msg.seq.to_bytes(8, "big")
+            + min(msg.receive_count, 0xFFFFFFFF).to_bytes(4, "big")
+            + self._handle_rng.getrandbits(8 * _HANDLE_RANDOM_BYTES).to_bytes(
+                _HANDLE_RANDOM_BYTES, "big"
+            )
+        )
+        return base64.b64encode(raw).decode("ascii")
+
+    def parse_handle(self, handle: object) -> tuple[int, int] | None:
+        """``(seq, receive number)`` of a handle this queue could have issued, else None."""
+        if not isinstance(handle, str) or not handle:
+            return None
+        try:
+            raw = base64.b64decode(handle.encode("ascii"), validate=True)
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            return None
+        if (
+            len(raw) != _HANDLE_LENGTH
+            or not raw.startswith(_HANDLE_PREFIX)
+            or raw[3:9] != self._handle_key
+        ):
+            return None
+        seq = int.from_bytes(raw[9:17], "big")
+        receive = int.from_bytes(raw[17:21], "big")
+        if not 0 < seq < self._next_seq or receive < 1:
+            return None
+        return seq, receive

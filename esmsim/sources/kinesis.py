@@ -1,0 +1,616 @@
+"""Amazon Kinesis Data Streams, as its API sees it (AWS::Kinesis::Stream).
+
+Shards own contiguous ranges of the 128-bit MD5 hash-key space, split evenly
+as Kinesis does (shard i of n gets ``[i*2**128//n, (i+1)*2**128//n - 1]``). A
+record goes to the shard whose range holds ``int(md5(PartitionKey))`` or its
+``ExplicitHashKey``. Each shard takes 1 MiB and 1,000 records per second of
+simulated time (excess puts fail with ``ProvisionedThroughputExceededException``)
+and serves 5 reads and 2 MiB per second to all its consumers together.
+
+Sequence numbers are 56 decimal digits, strictly increasing per shard::
+
+    49 | arrival epoch ms (13) | shard index (6) | seeded base + per-shard counter (35)
+
+The leading ``49`` is what real Kinesis numbers start with; the arrival time
+makes numbers grow with time, across shards too, as real ones do; the shard
+index keeps shards apart (and lets an iterator reject another shard's number);
+the last field starts at a seeded random value, so runs with the same seed get
+the same numbers and runs with different seeds do not, and leaves room for
+10**34 records per shard. Python ints keep them exact.
+
+The consumer surface (``position``/``read``/``shard_ids``...) is shared with
+DynamoDB Streams (``_shardlog.py``); the boto3-shaped methods let users produce
+and consume by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from bisect import bisect_right
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .._arns import kinesis_stream_arn
+from .._core import ResourceNotFoundException, get_logger
+from ._base import Resource
+from ._errors import (
+    ExpiredIteratorException,
+    InvalidArgumentException,
+    ProvisionedThroughputExceededException,
+    ValidationException,
+)
+from ._shardlog import (
+    ReadLimits,
+    ShardLog,
+    StreamConsumer,
+    StreamLog,
+    StreamRecord,
+    WriteQuota,
+)
+
+if TYPE_CHECKING:
+    from ..simulation import Simulation
+
+__all__ = ("KinesisRecord", "KinesisShard", "KinesisStream")
+
+MIB = 1024 * 1024
+HASH_KEY_SPACE = 2**128
+MAX_RECORD_DATA = MIB  # per-record data blob before base64
+MAX_PARTITION_KEY = 256
+MAX_PUT_RECORDS = 500
+MAX_PUT_RECORDS_BYTES = 10 * MIB
+SHARD_WRITE_RECORDS = 1000  # per shard per second
+SHARD_WRITE_BYTES = MIB  # per shard per second (data + partition key)
+READ_LIMITS = ReadLimits(
+    max_records=10_000, max_bytes=10 * MIB, calls_per_second=5, bytes_per_second=2 * MIB
+)
+ITERATOR_TTL_MS = 300_000  # shard iterators expire after 5 minutes
+MIN_RETENTION_HOURS, MAX_RETENTION_HOURS = 24, 8760
+MAX_SHARD_COUNT = 100_000
+
+_SEQ_SHARD_DIGITS = 6
+_SEQ_TIME_DIGITS = 13
+_SEQ_COUNTER_DIGITS = 35
+_SEQ_DIGITS = 2 + _SEQ_TIME_DIGITS + _SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS  # 56
+_SEQ_SHARD_UNIT: int = 10**_SEQ_COUNTER_DIGITS  # one step of the shard index
+_SEQ_TIME_UNIT: int = 10 ** (_SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS)  # one ms of arrival
+_SEQ_PREFIX: int = 49 * 10 ** (_SEQ_TIME_DIGITS + _SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS)
+_ITERATOR_TAG = "esmsim-kinesis-1"
+_ENTRY_KEYS = frozenset({"Data", "PartitionKey", "ExplicitHashKey"})
+
+_PROPERTIES = frozenset(
+    {
+        "ShardCount",
+        "RetentionPeriodHours",
+        "StreamModeDetails",
+        "Name",
+        "StreamEncryption",
+        "Tags",
+        "DesiredShardLevelMetrics",
+    }
+)
+
+
+class KinesisRecord(StreamRecord):
+    """A Kinesis record: ``data`` bytes under a partition key (``key``)."""
+
+    __slots__ = ("data",)
+
+    def __init__(
+        self, seq: int, arrival_ms: int, partition_key: str, data: bytes, size: int
+    ) -> None:
+        # Slots are set directly (no super() hop): this runs once per record put.
+        self.seq = seq
+        self.arrival_ms = arrival_ms
+        self.key = partition_key
+        self.size = size  # data plus UTF-8 partition key, as Kinesis counts throughput
+        self.data = data
+
+    @property
+    def partition_key(self) -> str:
+        """The partition key the producer gave."""
+        return self.key
+
+
+class KinesisShard(ShardLog[KinesisRecord]):
+    """A Kinesis shard: a hash-key range, a write quota and a sequence counter."""
+
+    __slots__ = ("_counter", "_seq_shard", "ending_hash_key", "starting_hash_key", "write_quota")
+
+    def __init__(
+        self,
+        shard_index: int,
+        created_ms: int,
+        hash_range: tuple[int, int],
+        counter_base: int,
+        *,
+        parent_shard_id: str | None = None,
+        adjacent_parent_shard_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"shardId-{shard_index:012d}",
+            shard_index,
+            created_ms,
+            parent_shard_id=parent_shard_id,
+            adjacent_parent_shard_id=adjacent_parent_shard_id,
+        )
+        self.starting_hash_key, self.ending_hash_key = hash_range
+        self.write_quota = WriteQuota(SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES)
+        self._seq_shard: int = shard_index * _SEQ_SHARD_UNIT
+        self._counter = counter_base
+
+    def sequence_at(self, epoch_ms: int, counter: int) -> int:
+        """The sequence number for an arrival time and counter value."""
+        return _SEQ_PREFIX + epoch_ms * _SEQ_TIME_UNIT + self._seq_shard + counter
+
+    def next_sequence(self, arrival_ms: int) -> int:
+        """A new sequence number, larger than every earlier one of this shard."""
+        self._counter += 1
+        return self.sequence_at(arrival_ms, self._counter)
+
+    @property
+    def starting_sequence_number(self) -> int:
+        """Below every record of the shard (``SequenceNumberRange.StartingSequenceNumber``)."""
+        return self.sequence_at(self.created_ms, 0)
+
+    def owns_sequence(self, seq: int) -> bool:
+        return (
+            len(str(seq)) == _SEQ_DIGITS and seq % _SEQ_TIME_UNIT // _SEQ_SHARD_UNIT == self.index
+        )
+
+
+class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
+    """A Kinesis data stream made with ``sim.kinesis_stream(name, **properties)``.
+
+    Properties (CloudFormation names): ``ShardCount`` (1..100,000, default 1),
+    ``RetentionPeriodHours`` (24..8,760, default 24), ``StreamModeDetails``
+    (accepted; the shard count stays as given), ``Name``, ``StreamEncryption``,
+    ``Tags``, ``DesiredShardLevelMetrics`` (accepted, no effect).
+    """
+
+    resource_type = "AWS::Kinesis::Stream"
+    event_source = "aws:kinesis"
+
+    def __init__(self, sim: Simulation, name: str, **properties: Any) -> None:
+        _check_name(name)
+        arn = kinesis_stream_arn(sim.region, sim.account_id, name)
+        super().__init__(sim, name, arn)
+        unknown = sorted(set(properties) - _PROPERTIES)
+        if unknown:
+            raise TypeError(
+                f"{unknown[0]}: unknown AWS::Kinesis::Stream property; "
+                f"allowed: {', '.join(sorted(_PROPERTIES))}"
+            )
+        shard_count = _int_property(properties, "ShardCount", 1)
+        if not 1 <= shard_count <= MAX_SHARD_COUNT:
+            raise ValidationException(
+                f"ShardCount: 1 validation error detected: Value '{shard_count}' at 'shardCount' "
+                f"failed to satisfy constraint: Member must have value between 1 and "
+                f"{MAX_SHARD_COUNT}"
+            )
+        hours = _int_property(properties, "RetentionPeriodHours", MIN_RETENTION_HOURS)
+        if hours < MIN_RETENTION_HOURS:
+            raise InvalidArgumentException(
+                f"RetentionPeriodHours: Minimum allowed retention period is "
+                f"{MIN_RETENTION_HOURS} hours. Requested retention period ({hours} hours) "
+                "is too short."
+            )
+        if hours > MAX_RETENTION_HOURS:
+            raise InvalidArgumentException(
+                f"RetentionPeriodHours: Maximum allowed retention period is "
+                f"{MAX_RETENTION_HOURS} hours. Requested retention period ({hours} hours) "
+                "is too long."
+            )
+        self.stream_mode = _stream_mode(properties.get("StreamModeDetails"))
+        given_name = properties.get("Name")
+        if given_name is not None and given_name != name:
+            raise ValueError(f"Name: {given_name!r} differs from the stream name {name!r}")
+        self.retention_period_hours = hours
+        clock = sim.clock
+        self._created_ms = clock.now_ms()
+        self._where = f"in stream {name} under account {sim.account_id}"
+        self._log = StreamLog[KinesisRecord](
+            kernel=sim.kernel,
+            clock=clock,
+            retention_seconds=hours * 3600,
+            limits=READ_LIMITS,
+            invalid=InvalidArgumentException,
+            where=self._where,
+        )
+        # Seeded per incarnation: a stream re-created under the same name gets new numbers.
+        self._rng = sim.seeds.rng("kinesis", f"{name}@{self._created_ms}")
+        self._open: list[KinesisShard] = []  # open shards, by starting hash key
+        self._open_starts: list[int] = []
+        for i in range(shard_count):
+            lo, hi = i * HASH_KEY_SPACE // shard_count, (i + 1) * HASH_KEY_SPACE // shard_count
+            self._add_shard(KinesisShard(i, self._created_ms, (lo, hi - 1), self._counter_base()))
+        self._reindex_open()
+        sim.register(self)
+        get_logger(stream=name).debug(
+            "kinesis.stream.created", shards=shard_count, retention_hours=hours
+        )
+
+    # -- identity -------------------------------------------------------------------
+    @property
+    def stream_arn(self) -> str:
+        """The stream ARN (same as ``arn``)."""
+        return self.arn
+
+    def delete(self) -> None:
+        """Delete the stream: its boto3-shaped methods fail from now on.
+
+        The consumer surface (``read``, ``position``, ...) keeps answering
+        from the frozen log so that a poller racing the deletion never
+        crashes; pollers check ``deleted`` and stop reading.
+        """
+        self._check_alive()
+        super().delete()
+        self._log.notify(*self._log.shards.values())
+
+    # -- shards -----------------------------------------------------------------------
+    def _counter_base(self) -> int:
+        return self._rng.randrange(10 ** (_SEQ_COUNTER_DIGITS - 2), 10 ** (_SEQ_COUNTER_DIGITS - 1))
+
+    def _add_shard(self, shard: KinesisShard) -> None:
+        self._log.add(shard)
+
+    def _reindex_open(self) -> None:
+        shards = [
+            s for s in self._log.shards.values() if isinstance(s, KinesisShard) and not s.closed
+        ]
+        self._open = sorted(shards, key=lambda s: s.starting_hash_key)
+        self._open_starts = [s.starting_hash_key for s in self._open]
+
+    def _kshard(self, shard_id: str) -> KinesisShard:
+        shard = self._log.shard(shard_id)
+        assert isinstance(shard, KinesisShard)
+        return shard
+
+    def _route(self, hash_key: int) -> KinesisShard:
+        if len(self._open) == 1:
+            return self._open[0]
+        return self._open[bisect_right(self._open_starts, hash_key) - 1]
+
+    def _check_target(self, stream_name: str | None, stream_arn: str | None) -> None:
+        """boto3 calls name the stream; these methods accept that, if it names this one."""
+        self._check_alive()
+        if stream_name is not None and stream_name != self.name:
+            raise ValueError(f"StreamName: {stream_name!r} is not this stream ({self.name!r})")
+        if stream_arn is not None and stream_arn != self.arn:
+            raise ValueError(f"StreamARN: {stream_arn!r} is not this stream ({self.arn!r})")
+
+    def _check_alive(self) -> None:
+        if self.deleted:
+            raise ResourceNotFoundException(
+                f"Stream {self.name} under account {self.sim.account_id} not found."
+            )
+
+    # -- producing ---------------------------------------------------------------------
+    def put_record(
+        self,
+        *,
+        Data: bytes | str,
+        PartitionKey: str,
+        ExplicitHashKey: str | None = None,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, str]:
+        """PutRecord: ``{"ShardId", "SequenceNumber"}``.
+
+        Raises ``ProvisionedThroughputExceededException`` when the shard's
+        per-second write quota is used up.
+        """
+        self._check_target(StreamName, StreamARN)
+        data = _data(Data, "Data")
+        key = _partition_key(PartitionKey, "PartitionKey")
+        encoded_key = key.encode()
+        hash_key = _hash_key(encoded_key, ExplicitHashKey, "ExplicitHashKey")
+        shard = self._route(hash_key)
+        now = self.clock.now_ms()
+        size = len(data) + len(encoded_key)
+        if not shard.write_quota.take(now, size):
+            raise ProvisionedThroughputExceededException(self._rate_exceeded(shard))
+        shard.trim(self._log.horizon_ms(now))
+        seq = shard.next_sequence(now)
+        shard.append(KinesisRecord(seq, now, key, data, size))
+        self._log.notify(shard)
+        return {"ShardId": shard.shard_id, "SequenceNumber": str(seq)}
+
+    def put_records(
+        self,
+        *,
+        Records: list[dict[str, Any]],
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        """PutRecords: ``{"FailedRecordCount", "Records": [...]}`` in request order.
+
+        The request is validated as a whole first (a bad entry fails it all);
+        then each record is written or fails on its own with ``ErrorCode`` /
+        ``ErrorMessage`` when its shard's write quota is used up.
+        """
+        self._check_target(StreamName, StreamARN)
+        if not isinstance(Records, list | tuple):
+            raise TypeError(f"Records: expected a list, got {type(Records).__name__}")
+        if not 1 <= len(Records) <= MAX_PUT_RECORDS:
+            raise ValidationException(
+                f"Records: 1 validation error detected: Value at 'records' failed to satisfy "
+                f"constraint: Member must have length between 1 and {MAX_PUT_RECORDS} "
+                f"(got {len(Records)})"
+            )
+        # Validate the whole request first: one bad entry fails it all, as in Kinesis.
+        entries: list[tuple[bytes, str, int, int]] = []
+        total = 0
+        for i, entry in enumerate(Records):
+            if not isinstance(entry, dict) or not entry.keys() <= _ENTRY_KEYS:
+                _bad_entry(entry, f"Records[{i}]")
+            try:
+                raw_data, key = entry["Data"], entry["PartitionKey"]
+            except KeyError:
+                missing = "Data" if "Data" not in entry else "PartitionKey"
+                raise TypeError(f"Records[{i}].{missing}: missing required parameter") from None
+            data = _data(raw_data, f"Records[{i}].Data")
+            _partition_key(key, f"Records[{i}].PartitionKey")
+            encoded_key = key.encode()
+            explicit = entry.get("ExplicitHashKey")
+            hash_key = _hash_key(encoded_key, explicit, f"Records[{i}].ExplicitHashKey")
+            size = len(data) + len(encoded_key)
+            total += size
+            entries.append((data, key, hash_key, size))
+        if total > MAX_PUT_RECORDS_BYTES:
+            raise InvalidArgumentException(
+                f"Records: the request holds {total} bytes of data and partition keys; "
+                f"the limit is {MAX_PUT_RECORDS_BYTES} bytes (10 MiB)"
+            )
+        now = self.clock.now_ms()
+        cutoff = self._log.horizon_ms(now)
+        results: list[dict[str, str]] = []
+        written: dict[str, KinesisShard] = {}
+        failed = 0
+        for data, key, hash_key, size in entries:
+            shard = self._route(hash_key)
+            if not shard.write_quota.take(now, size):
+                failed += 1
+                results.append(
+                    {
+                        "ErrorCode": ProvisionedThroughputExceededException.code,
+                        "ErrorMessage": self._rate_exceeded(shard),
+                    }
+                )
+                continue
+            if shard.shard_id not in written:
+                written[shard.shard_id] = shard
+                shard.trim(cutoff)
+            seq = shard.next_sequence(now)
+            shard.append(KinesisRecord(seq, now, key, data, size))
+            results.append({"SequenceNumber": str(seq), "ShardId": shard.shard_id})
+        if written:
+            self._log.notify(*written.values())
+        return {"FailedRecordCount": failed, "Records": results}
+
+    def _rate_exceeded(self, shard: KinesisShard) -> str:
+        return f"Rate exceeded for shard {shard.shard_id} {self._where}."
+
+    # -- describing --------------------------------------------------------------------
+    def list_shards(
+        self, *, StreamName: str | None = None, StreamARN: str | None = None
+    ) -> dict[str, Any]:
+        """ListShards: ``{"Shards": [...]}``, every shard not yet expired."""
+        self._check_target(StreamName, StreamARN)
+        return {"Shards": [self._shard_shape(s) for s in self._log.live_shards()]}
+
+    def describe_stream(
+        self, *, StreamName: str | None = None, StreamARN: str | None = None
+    ) -> dict[str, Any]:
+        """DescribeStream: ``{"StreamDescription": {...}}`` in boto3's shape."""
+        self._check_target(StreamName, StreamARN)
+        return {
+            "StreamDescription": {
+                "StreamName": self.name,
+                "StreamARN": self.arn,
+                "StreamStatus": "ACTIVE",
+                "StreamModeDetails": {"StreamMode": self.stream_mode},
+                "Shards": [self._shard_shape(s) for s in self._log.live_shards()],
+                "HasMoreShards": False,
+                "RetentionPeriodHours": self.retention_period_hours,
+                "StreamCreationTimestamp": self.clock.wall(self._created_ms / 1000),
+                "EnhancedMonitoring": [{"ShardLevelMetrics": []}],
+                "EncryptionType": "NONE",
+            }
+        }
+
+    def _shard_shape(self, shard: ShardLog[KinesisRecord]) -> dict[str, Any]:
+        assert isinstance(shard, KinesisShard)
+        shape: dict[str, Any] = {"ShardId": shard.shard_id}
+        if shard.parent_shard_id is not None:
+            shape["ParentShardId"] = shard.parent_shard_id
+        if shard.adjacent_parent_shard_id is not None:
+            shape["AdjacentParentShardId"] = shard.adjacent_parent_shard_id
+        shape["HashKeyRange"] = {
+            "StartingHashKey": str(shard.starting_hash_key),
+            "EndingHashKey": str(shard.ending_hash_key),
+        }
+        seq_range = {"StartingSequenceNumber": str(shard.starting_sequence_number)}
+        if shard.closed_ms is not None:
+            last = shard.last()
+            end = last.seq if last is not None else shard.starting_sequence_number
+            seq_range["EndingSequenceNumber"] = str(end)
+        shape["SequenceNumberRange"] = seq_range
+        return shape
+
+    # -- consuming by hand (boto3 shapes) --------------------------------------------------
+    def get_shard_iterator(
+        self,
+        *,
+        ShardId: str,
+        ShardIteratorType: str,
+        StartingSequenceNumber: str | None = None,
+        Timestamp: datetime | float | None = None,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, str]:
+        """GetShardIterator: ``{"ShardIterator": "..."}`` (valid for 5 minutes)."""
+        self._check_target(StreamName, StreamARN)
+        position = self.position(ShardId, ShardIteratorType, StartingSequenceNumber, Timestamp)
+        return {"ShardIterator": self._iterator(ShardId, position)}
+
+    def get_records(self, *, ShardIterator: str, Limit: int | None = None) -> dict[str, Any]:
+        """GetRecords: ``{"Records", "NextShardIterator", "MillisBehindLatest"}``.
+
+        Shares the shard's read quota (5 calls/s, 2 MiB/s) with every other
+        consumer; raises ``ProvisionedThroughputExceededException`` when it is
+        used up. Records lost to retention are skipped silently, as in Kinesis.
+        """
+        self._check_alive()
+        limit = READ_LIMITS.max_records if Limit is None else Limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise ValidationException(
+                f"Limit: 1 validation error detected: Value '{Limit}' at 'limit' failed to "
+                "satisfy constraint: Member must have value between 1 and 10000"
+            )
+        shard_id, position = self._parse_iterator(ShardIterator)
+        result = self._log.read(shard_id, position, limit, "GetRecords")
+        if result.throttled:
+            raise ProvisionedThroughputExceededException(
+                f"Rate exceeded for Shard - {shard_id} {self._where}."
+            )
+        shard = self._kshard(shard_id)
+        now = self.clock.now_ms()
+        behind = 0
+        if result.next_position < shard.end:
+            behind = max(0, now - shard.record_at(result.next_position).arrival_ms)
+        response: dict[str, Any] = {
+            "Records": [
+                {
+                    "SequenceNumber": r.sequence_number,
+                    "ApproximateArrivalTimestamp": self.clock.wall(r.arrival_ms / 1000),
+                    "Data": r.data,
+                    "PartitionKey": r.key,
+                }
+                for r in result.records
+            ],
+            "MillisBehindLatest": behind,
+        }
+        if result.shard_end:
+            response["NextShardIterator"] = None
+            response["ChildShards"] = [
+                {
+                    "ShardId": child.shard_id,
+                    "ParentShards": [
+                        p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p
+                    ],
+                    "HashKeyRange": self._shard_shape(child)["HashKeyRange"],
+                }
+                for child in self._log.shards.values()
+                if shard_id in (child.parent_shard_id, child.adjacent_parent_shard_id)
+            ]
+        else:
+            response["NextShardIterator"] = self._iterator(shard_id, result.next_position)
+        return response
+
+    def _iterator(self, shard_id: str, position: int) -> str:
+        raw = f"{_ITERATOR_TAG}|{self.arn}|{shard_id}|{position}|{self.clock.now_ms()}"
+        return base64.b64encode(raw.encode()).decode("ascii")
+
+    def _parse_iterator(self, iterator: str) -> tuple[str, int]:
+        invalid = InvalidArgumentException(f"ShardIterator: invalid shard iterator {iterator!r}")
+        if not isinstance(iterator, str):
+            raise invalid
+        try:
+            tag, arn, shard_id, position, issued = (
+                base64.b64decode(iterator, validate=True).decode().split("|")
+            )
+            pos, issued_ms = int(position), int(issued)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise invalid from None
+        if tag != _ITERATOR_TAG or arn != self.arn:
+            raise invalid
+        now = self.clock.now_ms()
+        if now - issued_ms > ITERATOR_TTL_MS:
+            raise ExpiredIteratorException(
+                f"Iterator expired. The iterator was created at time {issued_ms} while right now "
+                f"it is {now} which is further in the future than the tolerated delay of "
+                f"{ITERATOR_TTL_MS} milliseconds."
+            )
+        return shard_id, pos
+
+
+# -- validation helpers --------------------------------------------------------------------
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not 1 <= len(name) <= 128:
+        raise ValueError(f"name: a stream name is 1-128 characters, got {name!r}")
+    if not all(c.isascii() and (c.isalnum() or c in "_.-") for c in name):
+        raise ValueError(
+            f"name: {name!r} may only contain letters, digits, underscores, hyphens and periods"
+        )
+
+
+def _int_property(properties: dict[str, Any], field: str, default: int) -> int:
+    value = properties.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{field}: expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _stream_mode(details: Any) -> str:
+    if details is None:
+        return "PROVISIONED"
+    if not isinstance(details, dict) or set(details) != {"StreamMode"}:
+        raise TypeError('StreamModeDetails: expected {"StreamMode": "PROVISIONED" | "ON_DEMAND"}')
+    mode = details["StreamMode"]
+    if mode not in ("PROVISIONED", "ON_DEMAND"):
+        raise ValidationException(
+            f"StreamModeDetails.StreamMode: {mode!r} is not one of PROVISIONED, ON_DEMAND"
+        )
+    return str(mode)
+
+
+def _data(value: Any, field: str) -> bytes:
+    if isinstance(value, str):
+        data = value.encode("utf-8")
+    elif isinstance(value, bytes | bytearray | memoryview):
+        data = bytes(value)
+    else:
+        raise TypeError(f"{field}: expected bytes or str, got {type(value).__name__}")
+    if len(data) > MAX_RECORD_DATA:
+        raise ValidationException(
+            f"{field}: 1 validation error detected: Value at 'data' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {MAX_RECORD_DATA} "
+            f"(got {len(data)} bytes)"
+        )
+    return data
+
+
+def _partition_key(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{field}: expected a str, got {type(value).__name__}")
+    if not 1 <= len(value) <= MAX_PARTITION_KEY:
+        raise ValidationException(
+            f"{field}: 1 validation error detected: Value at 'partitionKey' failed to satisfy "
+            f"constraint: Member must have length between 1 and {MAX_PARTITION_KEY} "
+            f"(got {len(value)})"
+        )
+    return value
+
+
+def _bad_entry(entry: Any, where: str) -> None:
+    if not isinstance(entry, dict):
+        raise TypeError(f"{where}: expected a dict, got {type(entry).__name__}")
+    extra = sorted(str(k) for k in entry if k not in _ENTRY_KEYS)
+    raise TypeError(f"{where}.{extra[0]}: unknown parameter")
+
+
+def _hash_key(partition_key: bytes, explicit: Any, field: str) -> int:
+    """The 128-bit hash key: ``ExplicitHashKey`` if given, else MD5 of the UTF-8 partition key."""
+    if explicit is None:
+        return int.from_bytes(hashlib.md5(partition_key, usedforsecurity=False).digest(), "big")
+    if not isinstance(explicit, str):
+        raise TypeError(f"{field}: expected a decimal str, got {type(explicit).__name__}")
+    if not (explicit.isascii() and explicit.isdigit()) or int(explicit) >= HASH_KEY_SPACE:
+        raise InvalidArgumentException(
+            f"{field}: Invalid ExplicitHashKey. ExplicitHashKey must be in the range: "
+            f"[0, 2^128-1]. Specified value was {explicit}"
+        )
+    return int(explicit)
