@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._core import Clock, Kernel, Seeds, VirtualTimeLoop
 from ._core._exceptions import ResourceConflictException, SimulationClosed
+from .sources._base import Resource
 
 if TYPE_CHECKING:
     from .handlers.function import Function
     from .pollers.mapping import EventSourceMapping
-    from .sources._base import Resource
     from .sources.dynamodb import DynamoDBTable
     from .sources.kinesis import KinesisStream
+    from .sources.producers import Producer
     from .sources.s3 import S3Bucket
     from .sources.sns import SnsTopic
     from .sources.sqs import SqsQueue
@@ -101,6 +102,7 @@ class Simulation:
         self._resources: dict[str, Resource] = {}
         self._mappings: list[EventSourceMapping] = []
         self.mapping_ids = self.seeds.ids("esm", "uuid")
+        self._producer_count = 0
         self._open_tasks = 0
         self._entered = False
 
@@ -372,6 +374,33 @@ class Simulation:
 
         return Function(self, name, handler, **properties)
 
+    def producer(self, target: Any, **spec: Any) -> Producer:
+        """Attach a load producer to a Kinesis stream or SQS queue (records made lazily).
+
+        ``spec`` takes ``rate``, ``size``, ``keys``, ``body``, ``records``,
+        ``start``, ``stop`` and ``poison_fraction`` (see ``esmsim.sources.producers``).
+        Generation starts now; each record arrives at its own simulated time.
+        """
+        from .sources.producers import Producer
+
+        add = getattr(target, "add_producer", None)
+        if add is None:
+            raise TypeError(
+                f"target: {type(target).__name__} takes no producer; use a Kinesis stream "
+                "or an SQS queue (DynamoDB tables are written with put_item/update_item)"
+            )
+        index = self._producer_count
+        self._producer_count += 1
+        producer = Producer(
+            self.clock.now_ms(),
+            self.seeds.rng("producer", f"{getattr(target, 'name', '?')}#{index}"),
+            **spec,
+        )
+        add(producer)
+        if isinstance(target, Resource):
+            self.kernel.call_soon(lambda: _wake_for(target))
+        return producer
+
     def event_source_mapping(self, **properties: Any) -> EventSourceMapping:
         """An event source mapping (AWS::Lambda::EventSourceMapping): ``FunctionName``,
         ``EventSourceArn`` and the mapping's properties as CloudFormation spells them."""
@@ -398,3 +427,11 @@ class Simulation:
 
 def _noop() -> None:
     return None
+
+
+def _wake_for(target: Any) -> None:
+    """Tell waiting pollers that a source gained a producer (they re-plan their waits)."""
+    for name in ("signal", "data_signal"):
+        signal = getattr(target, name, None)
+        if signal is not None:
+            signal.fire()

@@ -30,8 +30,9 @@ ClockMode = Literal["virtual", "wall"]
 T = TypeVar("T")
 
 # Loop time is a float of seconds; integer milliseconds are derived from it.
-# The epsilon absorbs float noise such as 0.3 being 0.29999999999999999.
-_MS_EPSILON = 1e-6
+# The epsilon (1 µs, in ms) absorbs float noise such as 0.3 being
+# 0.29999999999999999, and the 0.24 µs resolution of epoch-second floats.
+_MS_EPSILON = 1e-3
 
 
 class Clock:
@@ -116,8 +117,15 @@ class Clock:
             handle.cancel()
 
     def loop_time(self, epoch_seconds: float) -> float:
-        """The loop time (``anyio.current_time()``) of an epoch-seconds instant."""
-        return self._loop_t0 + (epoch_seconds - self._start_epoch)
+        """The loop time (``anyio.current_time()``) of an epoch-seconds instant.
+
+        Rounded to the microsecond: an epoch-seconds float carries only about
+        0.24 µs of precision, and without rounding a deadline meant for
+        ``...020 ms`` can land a hair before it, where ``now_ms()`` still reads
+        ``...019``; a waiter woken there would find nothing due and wait again
+        at the same instant forever.
+        """
+        return self._loop_t0 + round((epoch_seconds - self._start_epoch) * 1e6) / 1e6
 
     def move_on_at(self, epoch_seconds: float) -> anyio.CancelScope:
         """A cancel scope that ends its body at the simulated instant ``epoch_seconds``.

@@ -66,7 +66,7 @@ def _resolve_source(sim: Simulation, settings: MappingSettings) -> Any:
                 "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: "
                 "The specified queue does not exist."
             )
-        raise InvalidParameterValueException(f"Stream not found: {arn}")
+        raise InvalidParameterValueException(f"Stream not found: {settings.event_source_arn}")
     return source
 
 

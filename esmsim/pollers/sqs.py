@@ -3,19 +3,36 @@
 Per mapping, a controller keeps a number of pollers running (spec §3.2,
 §10.11): 5 when messages first appear, 5 more every simulated second while
 messages remain (300 per minute), up to 1,250 per mapping or
-``ScalingConfig.MaximumConcurrency``; back to 5 when the queue runs dry. Each
-poller gathers one batch at a time (BatchSize, the batching window of standard
-queues, the 6 MB payload), invokes the function and then deletes what
-succeeded. A function error leaves the whole batch to reappear after the
-visibility timeout and makes the mapping back off (one poller fewer per failed
-batch, not below the floor) unless ReportBatchItemFailures is on; a throttle is
-retried with backoff until the messages' visibility timeout runs out, at which
-point they are released to reappear.
+``ScalingConfig.MaximumConcurrency``; back to 5 when the queue runs dry.
+Pollers are counted, not numbered: when the target drops, the surplus ones
+retire after their batch.
+
+Each poller gathers one batch at a time (BatchSize, the batching window of
+standard queues, the 6 MB payload), invokes the function and then deletes what
+succeeded. Messages received past the 6 MB payload are held by the poller for
+its next batch (not released early: a release would spend one of the
+message's ``maxReceiveCount`` receives). A message that reappears while its
+batch is still gathering (a window longer than the visibility timeout) is in
+the batch once, under its latest receipt handle.
+
+A function error leaves the whole batch to reappear after the visibility
+timeout and makes the mapping back off (one poller fewer per failed batch, not
+below the floor) unless ReportBatchItemFailures is on. A throttle backs off
+too (one poller fewer per throttled batch, and no scale-up in a second with a
+throttle); the batch is retried with exponential backoff while a retry can
+still finish (the function's timeout) before the batch's visibility timeout
+ends, then let go to reappear on its own. An invoke that cannot reach the
+function (deleted) fails the batch like an error and counts in
+``FailedInvokeEventCount``. Only messages a delete actually removed count as
+deleted and delivered: one that expired or was received again meanwhile is
+settled elsewhere, exactly once.
 
 FIFO ordering is the queue's job: a group with a message in flight is never
 received, so a failing group blocks itself until success, DLQ move or expiry,
 other groups keep flowing, and concurrency never exceeds the number of groups
-with visible messages.
+with visible messages. A FIFO batch that did not fully succeed lets go of the
+messages its poller held for the next batch, so no later message of a group
+overtakes a failed one.
 
 Idle costs nothing: a poller with nothing to receive waits on the queue's
 signal or, if messages are hidden, until the next one becomes visible.
@@ -23,13 +40,15 @@ signal or, if messages are hidden, until the next one becomes visible.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
 
-from .._core import Signal
+from .._core import ResourceNotFoundException, Signal
+from ..sources._errors import OverLimit, QueueDoesNotExist
 from ._events import sqs_event_record
 
 if TYPE_CHECKING:
@@ -46,6 +65,9 @@ PAYLOAD_LIMIT = 6 * 1024 * 1024
 _RECORD_OVERHEAD = 700  # receipt handle, attributes, ARNs around each body
 _MAX_BACKOFF = 60.0
 
+Held = tuple[Any, float]
+"""A received message and the simulated time it was received at."""
+
 
 def _event_size(message: Any) -> int:
     return int(message.size) + _RECORD_OVERHEAD
@@ -61,7 +83,8 @@ class SqsPoller:
         self.clock = sim.clock
         self.target = 0
         self.running = 0
-        self.in_flight = 0  # messages held by pollers (received, not settled)
+        self.spawned = 0
+        self.throttled = False  # an invoke was throttled since the last scaling step
         self.active_batches = 0
         self.max_concurrency_seen = 0
         self.concurrency_samples: list[tuple[float, int]] = []
@@ -109,8 +132,15 @@ class SqsPoller:
     def _spawn(self, tg: anyio.abc.TaskGroup) -> None:
         while self.running < self.target:
             self.running += 1
-            tg.start_soon(self._poller, self.running - 1, name=f"sqs-poller-{self.running - 1}")
+            self.spawned += 1
+            tg.start_soon(self._poller, name=f"sqs-poller-{self.spawned}")
         self._sample()
+
+    def _shrink(self) -> None:
+        """Back off: one poller fewer (it retires after its batch), not below the floor."""
+        if self.target > self.floor():
+            self.target -= 1
+            self._sample()
 
     def _sample(self) -> None:
         now = self.clock.now()
@@ -120,7 +150,10 @@ class SqsPoller:
             self.concurrency_samples.append((now, self.target))
 
     async def _control(self) -> None:
-        """Scale up by 5 pollers a second while messages remain; reset when dry."""
+        """Scale up by 5 pollers a second while messages remain; reset when dry.
+
+        A second in which the mapping was throttled adds nothing.
+        """
         mapping = self.mapping
         assert self._group is not None
         while not mapping.deleted:
@@ -131,10 +164,14 @@ class SqsPoller:
             if self.target > ceiling:
                 self.target = ceiling
                 self._sample()
-            backlog = self.queue.approximate_number_of_messages_visible() > 0
+                self.scale_changed.fire()  # idle pollers wake up and retire
+            backlog = self.queue.has_receivable_messages()
             if backlog and self.target < ceiling:
+                self.throttled = False
                 await self.clock.sleep(1.0)
-                if self.queue.approximate_number_of_messages_visible() > 0:
+                # A second in which an invoke was throttled adds no pollers:
+                # there is no concurrency to scale into.
+                if self.queue.has_receivable_messages() and not self.throttled:
                     self.target = min(ceiling, self.target + SCALE_STEP_PER_SECOND)
                     self._spawn(self._group)
                 continue
@@ -145,28 +182,57 @@ class SqsPoller:
             await _wait_any([self.queue.signal, mapping.changed, self.scale_changed])
 
     # -- one poller ----------------------------------------------------------------------------
-    async def _poller(self, index: int) -> None:
+    async def _poller(self) -> None:
         mapping = self.mapping
         backoff = 0
+        held: list[Held] = []  # received past the payload limit, for the next batch
         try:
-            while not mapping.deleted and index < self.target:
+            # More pollers than the target: this one retires (pollers are
+            # counted, not numbered, so the count always matches the target).
+            while not mapping.deleted and self.running <= self.target:
                 if not mapping.enabled:
+                    self._let_go(held)
                     await mapping.changed.wait()
                     continue
-                batch = await self._gather()
+                batch = await self._gather(held)
                 if not batch:
                     continue
                 self.active_batches += 1
                 try:
-                    backoff = await self._invoke(batch, backoff)
+                    backoff, succeeded = await self._invoke(batch, backoff)
                 finally:
                     self.active_batches -= 1
                     self.scale_changed.fire()
+                if held and self.queue.fifo and not succeeded:
+                    # Later messages of a failed group must not overtake it.
+                    self._let_go(held)
         finally:
             self.running -= 1
+            self._let_go(held)
+
+    def _let_go(self, held: list[Held]) -> None:
+        """Make held messages visible again now (ChangeMessageVisibility 0)."""
+        for message, _ in held:
+            try:
+                self.queue.change_message_visibility(
+                    ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
+                )
+            except Exception:  # already visible again, expired or gone
+                continue
+        held.clear()
 
     async def _receive(self, room: int) -> list[Any]:
-        messages: list[Any] = self.queue.receive(min(10, room))
+        try:
+            messages: list[Any] = self.queue.receive(min(10, room))
+        except QueueDoesNotExist:
+            # The queue was deleted; the mapping outlives it, as in AWS, and
+            # the long poll below waits for a change without ticking.
+            return []
+        except OverLimit:
+            # 120,000 messages in flight on a standard queue: receives fail
+            # until some settle; try again in a second.
+            await self.clock.sleep(1.0)
+            return []
         metrics = self.mapping.metrics_store
         if not messages:
             return []
@@ -186,7 +252,7 @@ class SqsPoller:
 
     async def _wait_for_messages(self) -> None:
         """Long-poll: until something may be receivable, without ticking."""
-        if self.queue.approximate_number_of_messages_visible() > 0:
+        if self.queue.has_receivable_messages():
             return
         visible_at = self.queue.next_visible_at()
         waiters = [self.queue.signal, self.mapping.changed, self.scale_changed]
@@ -196,19 +262,50 @@ class SqsPoller:
         with self.clock.move_on_at(visible_at):
             await _wait_any(waiters)
 
-    async def _gather(self) -> list[Any]:
-        """One batch: up to BatchSize, within the window (standard queues) and 6 MB."""
+    async def _gather(self, held: list[Held]) -> list[Held]:
+        """One batch: up to BatchSize, within the window (standard queues) and 6 MB.
+
+        It starts with the messages ``held`` back from the previous batch;
+        whatever does not fit goes back into ``held``.
+        """
         settings = self.mapping.settings
         limit = settings.batch_size
         window = 0 if settings.fifo else settings.batching_window
-        batch: list[Any] = []
+        batch: list[Held] = []
+        where: dict[str, int] = {}
         size = 0
         deadline: float | None = None
-        while len(batch) < limit and size < PAYLOAD_LIMIT:
+
+        def take(message: Any, at: float) -> bool:
+            nonlocal size
+            known = where.get(message.message_id)
+            if known is not None:
+                # Received again while gathering (its visibility ran out):
+                # once in the batch, under the latest receipt handle.
+                batch[known] = (message, at)
+                return True
+            cost = _event_size(message)
+            if len(batch) >= limit or (batch and size + cost > PAYLOAD_LIMIT):
+                return False
+            where[message.message_id] = len(batch)
+            batch.append((message, at))
+            size += cost
+            return True
+
+        carried, held[:] = list(held), []
+        for message, at in carried:
+            if held or not take(message, at):
+                held.append((message, at))
+        if batch:
+            if window <= 0:
+                return batch  # like a receive's worth: invoke it at once
+            deadline = self.clock.now() + window
+        while len(batch) < limit and not held:
             received = await self._receive(limit - len(batch))
+            now = self.clock.now()
             for message in received:
-                batch.append(message)
-                size += _event_size(message)
+                if held or not take(message, now):
+                    held.append((message, now))  # past the payload limit
             if received:
                 if window <= 0:
                     break  # no window: invoke with what the receive returned
@@ -225,37 +322,53 @@ class SqsPoller:
             with self.clock.move_on_at(deadline):
                 # Woken without anything to take (a change elsewhere): keep
                 # waiting out the window.
-                while self.queue.approximate_number_of_messages_visible() == 0:
+                while not self.queue.has_receivable_messages():
                     await self._wait_for_messages()
         return batch
 
-    async def _invoke(self, batch: list[Any], backoff: int) -> int:
+    async def _invoke(self, batch: list[Held], backoff: int) -> tuple[int, bool]:
+        """Invoke with ``batch``, settle it; returns (throttle backoff, full success)."""
         mapping = self.mapping
         settings = mapping.settings
         metrics = mapping.metrics_store
         clock = self.clock
-        received_at = clock.now()
-        visibility = float(self.queue.visibility_timeout)
-        frozen = tuple(batch)
+        # The batch is Lambda's until the first of its visibility timeouts ends.
+        let_go_at = min(at for _, at in batch) + float(self.queue.visibility_timeout)
+        frozen = tuple(message for message, _ in batch)
         queue_arn = self.queue.arn
         region = self.sim.region
 
         def build() -> dict[str, Any]:
             return {"Records": [sqs_event_record(m, queue_arn, region) for m in frozen]}
 
+        throttled = False
         while True:
-            outcome = await mapping.function.invoke(
-                build, source="sqs", mapping_uuid=mapping.uuid, shard_id=None
-            )
+            try:
+                outcome = await mapping.function.invoke(
+                    build, source="sqs", mapping_uuid=mapping.uuid, shard_id=None
+                )
+            except ResourceNotFoundException:
+                # The function was deleted: the invoke fails before any
+                # handler runs; nothing is deleted and Lambda backs off.
+                metrics.add("FailedInvokeEventCount", len(frozen))
+                self._shrink()
+                return backoff, False
             if outcome.status != "throttled":
                 break
             metrics.add("Throttles")
+            self.throttled = True
+            if not throttled:
+                throttled = True
+                self._shrink()  # throttles back off the mapping too (spec §3.2)
             backoff += 1
-            wait = min(_MAX_BACKOFF, 2.0 ** (backoff - 1))
-            if clock.now() + wait >= received_at + visibility:
-                # Past the visibility timeout Lambda lets go: the messages
-                # reappear in the queue on their own.
-                return backoff
+            wait = min(_MAX_BACKOFF, 2.0 ** min(backoff - 1, 16))
+            retry_ends = clock.now() + wait + mapping.function.timeout
+            if retry_ends > let_go_at or mapping.deleted or not mapping.enabled:
+                # A retry could outlive the visibility timeout: Lambda lets go
+                # and the messages reappear in the queue on their own. (A retry
+                # running past it would overlap their next receive, breaking
+                # FIFO group order.)
+                return backoff, False
             await clock.sleep(wait)
         metrics.add("Invocations")
         metrics.add("InvokedEventCount", len(frozen))
@@ -277,40 +390,68 @@ class SqsPoller:
             )
         if parsed.kind == "success":
             self._delete(frozen)
-            return 0
+            return 0, True
         if parsed.kind == "partial":
             metrics.add("FailedInvokeEventCount", len(frozen))
             failed = set(parsed.failed_ids)
             self._delete(tuple(m for m in frozen if m.message_id not in failed))
-            return 0
+            return 0, False
         if outcome.status in ("function_error", "timeout"):
             metrics.add("Errors")
+        elif settings.report_batch_item_failures and _reports_failures(outcome.response):
+            # A malformed but non-empty batchItemFailures: every event of the
+            # invoke counts (spec §5), as for a valid partial response.
+            metrics.add("FailedInvokeEventCount", len(frozen))
         # Complete failure: nothing is deleted; every message reappears after
         # its visibility timeout. Without RBIF Lambda also backs off.
-        if not settings.report_batch_item_failures and self.target > self.floor():
-            self.target -= 1
-            self._sample()
-        return backoff
+        if not settings.report_batch_item_failures:
+            self._shrink()
+        return backoff, False
 
     def _delete(self, messages: tuple[Any, ...]) -> None:
-        deleted = 0
+        """Delete what succeeded; count only the messages this actually removed.
+
+        DeleteMessage succeeds without deleting anything when the handle is
+        stale (the message was received again meanwhile) or the message is
+        already gone (expired, or moved to the DLQ by another receive), so a
+        per-call count would settle such a message twice. The queue's size
+        before and after, read at the same simulated instant with nothing
+        awaited in between, says how many went.
+        """
+        if not messages:
+            return
+        queue = self.queue
+        before = queue.message_count()
         for message in messages:
             try:
-                self.queue.delete_message(ReceiptHandle=message.receipt_handle)
-            except Exception:  # a stale handle: the message was received again meanwhile
+                queue.delete_message(ReceiptHandle=message.receipt_handle)
+            except Exception:  # the queue was deleted meanwhile
                 continue
-            deleted += 1
+        deleted = max(0, before - queue.message_count())
         metrics = self.mapping.metrics_store
         metrics.add("DeletedEventCount", deleted)
         metrics.settle("delivered", deleted)
 
 
+def _reports_failures(response: Any) -> bool:
+    """True when a response carries a non-empty ``batchItemFailures`` list."""
+    if not isinstance(response, dict):
+        return False
+    failures = response.get("batchItemFailures")
+    return isinstance(failures, list) and bool(failures)
+
+
 async def _wait_any(signals: list[Signal]) -> None:
-    async with anyio.create_task_group() as tg:
+    """Until one of ``signals`` fires (cancellable by an enclosing cancel scope).
 
-        async def _one(sig: Signal) -> None:
-            await sig.wait()
-            tg.cancel_scope.cancel()
-
-        for sig in signals:
-            tg.start_soon(_one, sig)
+    Plain asyncio tasks and ``asyncio.wait``, not an anyio task group: idle
+    pollers wait here for every message that becomes visible, and a task
+    group's cancel-scope bookkeeping made this the poller's hottest path.
+    """
+    loop = asyncio.get_running_loop()
+    waiters = [loop.create_task(sig.wait()) for sig in signals]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -20,7 +20,9 @@ Shape of the machinery, per mapping:
 
 Idle costs nothing: a reader with nothing to read waits on the source's signal
 and then sleeps only until the poll tick it would have polled at in AWS, so an
-idle shard spends no timers at all.
+idle shard spends no timers at all. A source with lazy load producers (whose
+records appear only when the stream is read) says when its next record
+arrives; the reader then wakes at the first tick at or after it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
-from .._core import Signal
+from .._core import ResourceNotFoundException, Signal
 from ._destinations import FailedBatch, deliver, failure_record
 from ._events import dynamodb_event_record, kinesis_event_record
 
@@ -60,7 +62,9 @@ def _backoff(failures: int) -> float:
     AWS documents that failed stream batches are retried with backoff but not
     the curve; esmsim doubles from 1 s up to 60 s (docs/semantics.md).
     """
-    return min(_MAX_BACKOFF, 2.0 ** max(0, failures - 1))
+    # Cap the exponent: a shard blocked for a day fails thousands of times and
+    # 2.0 ** 1024 overflows.
+    return min(_MAX_BACKOFF, 2.0 ** min(max(0, failures - 1), 16))
 
 
 def _event_size(record: Any) -> int:
@@ -83,6 +87,9 @@ class StreamPoller:
         self.request_ids = sim.seeds.ids("esm-request", mapping.uuid)
         self.warned_ignored_failures = False
         self.record_filter: Callable[[Any], bool] | None = None
+        # Fired when a lazy producer may have moved the source's next arrival
+        # earlier: idle readers re-plan their wake-up.
+        self.replan = Signal(sim.kernel)
 
     # -- status -----------------------------------------------------------------------
     def idle(self) -> bool:
@@ -106,8 +113,25 @@ class StreamPoller:
         if self.mapping.deleted:
             return
         async with anyio.create_task_group() as tg:
+            if hasattr(self.source, "next_arrival_ms"):
+                tg.start_soon(self._watch_producers, name="producers")
             await self._supervise(tg)
             tg.cancel_scope.cancel()
+
+    async def _watch_producers(self) -> None:
+        """Wake idle readers when the source's next lazily produced arrival moves earlier.
+
+        Readers wait on their own shard's signal; adding a producer to the
+        stream fires only the stream's. One cheap check per write per mapping.
+        """
+        next_arrival_ms: Callable[[], int | None] = self.source.next_arrival_ms
+        last = next_arrival_ms()
+        while not self.mapping.deleted:
+            await self.source.data_signal.wait()
+            arrival = next_arrival_ms()
+            if arrival is not None and (last is None or arrival < last):
+                self.replan.fire()
+            last = arrival
 
     def _start_position(self, shard_id: str) -> int:
         s = self.mapping.settings
@@ -217,6 +241,11 @@ class _ShardWorker:
         self.finished = Signal(poller.sim.kernel)
         self.reader_done = False
         self.done = False
+        # The highest shard end seen, and whether retention removed the whole
+        # (closed) shard: then the source no longer answers for it, and what was
+        # still unread past ``position`` up to ``tip`` expired unseen.
+        self.tip = position
+        self.gone = False
         self.tick_origin = poller.clock.now()
         self.lane_group: anyio.abc.TaskGroup | None = None
 
@@ -224,14 +253,24 @@ class _ShardWorker:
     def buffered(self) -> int:
         return sum(lane.buffered() for lane in self.lanes)
 
+    def _bounds(self) -> tuple[int, int]:
+        """The shard's (trim horizon, tip); both the last tip once the shard is gone."""
+        if not self.gone:
+            source = self.poller.source
+            try:
+                trim = int(source.position(self.shard_id, "TRIM_HORIZON"))
+                self.tip = max(self.tip, int(source.position(self.shard_id, "LATEST")))
+                return trim, self.tip
+            except ResourceNotFoundException:
+                self.gone = True
+        return self.tip, self.tip
+
     def unread(self) -> int:
-        source = self.poller.source
-        tip = int(source.position(self.shard_id, "LATEST"))
-        trim = int(source.position(self.shard_id, "TRIM_HORIZON"))
+        trim, tip = self._bounds()
         return max(0, tip - max(self.position, trim))
 
     def unseen_expired(self) -> int:
-        trim = int(self.poller.source.position(self.shard_id, "TRIM_HORIZON"))
+        trim, _ = self._bounds()
         return max(0, trim - self.position)
 
     def pending(self) -> int:
@@ -267,11 +306,11 @@ class _ShardWorker:
             return self.lanes[0]
         return self.lanes[zlib.crc32(key.encode()) % len(self.lanes)]
 
-    def _next_tick(self) -> float:
-        """The first poll tick of this shard's schedule at or after now."""
+    def _next_tick(self, at: float | None = None) -> float:
+        """The first poll tick of this shard's schedule at or after ``at`` (default: now)."""
         interval = self.poller.poll_interval
-        now = self.poller.clock.now()
-        steps = math.ceil((now - self.tick_origin) / interval - 1e-9)
+        when = self.poller.clock.now() if at is None else at
+        steps = math.ceil((when - self.tick_origin) / interval - 1e-9)
         return self.tick_origin + max(0, steps) * interval
 
     async def _sleep_to_next_poll(self) -> None:
@@ -280,16 +319,37 @@ class _ShardWorker:
         steps = math.floor((now - self.tick_origin) / interval + 1e-9) + 1
         await self.poller.clock.sleep_until(self.tick_origin + steps * interval)
 
+    async def _wait_watching_shard(self, signal: Signal) -> None:
+        """Wait for ``signal`` while not reading, looking at the shard twice per retention.
+
+        A reader that stops reading (blocked behind a failing batch, or the
+        mapping disabled) must still see the shard's final tip before retention
+        removes a closed shard whole, or the records it never read could not be
+        counted as expired. Two timers per retention period (a day or more) per
+        waiting shard cost nothing.
+        """
+        clock = self.poller.clock
+        with clock.move_on_at(clock.now() + self.poller.source.retention_seconds / 2) as scope:
+            await signal.wait()
+        if scope.cancelled_caught:
+            self._bounds()
+
     async def _read_loop(self) -> None:
         poller = self.poller
         mapping = poller.mapping
         source = poller.source
+        clock = poller.clock
         data_signal: Signal = getattr(source, "shard_signal", lambda _sid: source.data_signal)(
             self.shard_id
         )
+        # Sources with lazy load producers say when their next record arrives.
+        next_arrival_ms: Callable[[], int | None] | None = getattr(source, "next_arrival_ms", None)
+        waiters = [data_signal, mapping.changed]
+        if next_arrival_ms is not None:
+            waiters.append(poller.replan)
         while not mapping.deleted:
             if not mapping.enabled:
-                await mapping.changed.wait()
+                await self._wait_watching_shard(mapping.changed)
                 continue
             settings = mapping.settings
             assert self.lane_group is not None
@@ -305,22 +365,36 @@ class _ShardWorker:
             # function is never starved by the 5 reads/s shard quota.
             watermark = max(settings.batch_size * len(self.lanes), 1)
             if self.buffered() >= watermark:
-                await self.need_records.wait()
+                await self._wait_watching_shard(self.need_records)
                 continue
             if getattr(source, "deleted", False):
                 await mapping.changed.wait()
                 continue
             limit = max(poller.read_limit, watermark - self.buffered())
-            result = source.read(self.shard_id, self.position, limit, mapping.uuid)
+            try:
+                result = source.read(self.shard_id, self.position, limit, mapping.uuid)
+            except ResourceNotFoundException:
+                # Retention removed the whole closed shard while this reader was
+                # blocked behind a failing batch: its unread records expired.
+                self.gone = True
+                mapping.metrics_store.settle("expired", max(0, self.tip - self.position))
+                self.position = max(self.position, self.tip)
+                self.reader_done = True
+                return
             if result.expired:
                 mapping.metrics_store.settle("expired", result.expired)
             if result.throttled:
                 await self._sleep_to_next_poll()
                 continue
             self.position = result.next_position
+            if self.position > self.tip:
+                self.tip = self.position
             if result.records:
                 self._distribute(result.records)
-                continue  # records remain: read again at once
+                if int(source.position(self.shard_id, "LATEST")) > self.position:
+                    continue  # records remain: read again at once
+                # Caught up (MillisBehindLatest 0): an empty read now would only
+                # spend the shard's shared read quota.
             if result.shard_end:
                 self.reader_done = True
                 return
@@ -332,8 +406,16 @@ class _ShardWorker:
                 shard_closed = source.shard_info(self.shard_id).closed
                 if shard_closed:
                     break
-                await _wait_any([data_signal, mapping.changed])
-            await self.poller.clock.sleep_until(self._next_tick())
+                arrival = next_arrival_ms() if next_arrival_ms is not None else None
+                if arrival is None:
+                    await _wait_any(waiters)
+                    continue
+                # A lazy producer writes its next record (on some shard) at
+                # ``arrival`` but only when the stream is read: poll at the
+                # first tick at or after it, at most one wake per tick.
+                with clock.move_on_at(self._next_tick(arrival / 1000)):
+                    await _wait_any(waiters)
+            await clock.sleep_until(self._next_tick())
 
     def _distribute(self, records: list[Any]) -> None:
         metrics = self.poller.mapping.metrics_store
@@ -411,7 +493,12 @@ class _Lane:
         if window <= 0:
             return True
         clock = self.poller.clock
-        start = max(self.last_end, self.available_since)
+        # The window starts when the previous invocation ends, even if the next
+        # record is read a moment later (§10.9); only a lane that stayed empty
+        # through a whole window is idle, and then it starts at the first record.
+        start = self.last_end
+        if self.available_since > start + window:
+            start = self.available_since
         deadline = start + window
         if len(self.queue) >= settings.batch_size or clock.now() >= deadline:
             return True
@@ -452,12 +539,23 @@ class _Lane:
         batch = tuple(self.batch)
         metrics = mapping.metrics_store
         metrics.iterator_age(clock.now_ms() - batch[-1].arrival_ms, clock.now())
-        outcome = await function.invoke(
-            poller.event_builder(self.worker.shard_id, batch),
-            source=poller.kind,
-            mapping_uuid=mapping.uuid,
-            shard_id=self.worker.shard_id,
-        )
+        try:
+            outcome = await function.invoke(
+                poller.event_builder(self.worker.shard_id, batch),
+                source=poller.kind,
+                mapping_uuid=mapping.uuid,
+                shard_id=self.worker.shard_id,
+            )
+        except ResourceNotFoundException:
+            # The function was deleted: the invoke fails before the function
+            # runs, so it is retried like a throttle until the records expire
+            # (§2.4); its events count in FailedInvokeEventCount (§5).
+            self.last_end = clock.now()
+            metrics.add("FailedInvokeEventCount", len(batch))
+            mapping.last_processing_result = "PROBLEM: Function not found"
+            self.failures += 1
+            await clock.sleep(_backoff(self.failures))
+            return
         self.last_end = clock.now()
         if outcome.status == "throttled":
             metrics.add("Throttles")

@@ -49,6 +49,7 @@ from ._shardlog import (
     StreamRecord,
     WriteQuota,
 )
+from .producers import Producer
 
 if TYPE_CHECKING:
     from ..simulation import Simulation
@@ -218,7 +219,11 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
             limits=READ_LIMITS,
             invalid=InvalidArgumentException,
             where=self._where,
+            on_access=self._produce_due,
         )
+        self._producers: list[Producer] = []
+        self._route_cache: dict[str, KinesisShard] = {}
+        self.producer_throttles = 0
         # Seeded per incarnation: a stream re-created under the same name gets new numbers.
         self._rng = sim.seeds.rng("kinesis", f"{name}@{self._created_ms}")
         self._open: list[KinesisShard] = []  # open shards, by starting hash key
@@ -287,6 +292,56 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
                 f"Stream {self.name} under account {self.sim.account_id} not found."
             )
 
+    # -- lazy producers -------------------------------------------------------------------
+    def add_producer(self, producer: Producer) -> None:
+        """Generate ``producer``'s records into this stream as time passes (lazily)."""
+        self._producers.append(producer)
+
+    def next_arrival_ms(self) -> int | None:
+        """When the next lazily produced record arrives (None: no producer has more)."""
+        times = [t for p in self._producers if (t := p.next_arrival_ms()) is not None]
+        return min(times) if times else None
+
+    def _produce_due(self) -> None:
+        """Append every produced record that arrived by now, with its arrival time.
+
+        Producers route by partition key (cached per key) and are subject to the
+        shard write quota of their arrival second, like any producer; records
+        over the quota are rejected and counted in ``producer_throttles``.
+        """
+        if not self._producers or self.deleted:
+            return
+        now = self.clock.now_ms()
+        batches = [p.emit_until(now) for p in self._producers]
+        produced = (
+            batches[0]
+            if len(batches) == 1
+            else sorted((r for b in batches for r in b), key=lambda r: r.arrival_ms)
+        )
+        if not produced:
+            return
+        written: dict[str, KinesisShard] = {}
+        cache = self._route_cache
+        for record in produced:
+            key = record.key
+            shard = cache.get(key)
+            if shard is None or shard.closed:
+                encoded = key.encode()
+                shard = cache[key] = self._route(_hash_key(encoded, None, "PartitionKey"))
+            data = record.body.encode()
+            size = len(data) + len(key)
+            if not shard.write_quota.take(record.arrival_ms, size):
+                self.producer_throttles += 1
+                continue
+            seq = shard.next_sequence(record.arrival_ms)
+            shard.append(KinesisRecord(seq, record.arrival_ms, key, data, size))
+            written[shard.shard_id] = shard
+        if written:
+            cutoff = self._log.horizon_ms(now)
+            for shard in written.values():
+                shard.trim(cutoff)
+            self._log.notify(*written.values())
+
     # -- producing ---------------------------------------------------------------------
     def put_record(
         self,
@@ -303,6 +358,7 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         per-second write quota is used up.
         """
         self._check_target(StreamName, StreamARN)
+        self._produce_due()
         data = _data(Data, "Data")
         key = _partition_key(PartitionKey, "PartitionKey")
         encoded_key = key.encode()
@@ -364,6 +420,7 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
                 f"Records: the request holds {total} bytes of data and partition keys; "
                 f"the limit is {MAX_PUT_RECORDS_BYTES} bytes (10 MiB)"
             )
+        self._produce_due()
         now = self.clock.now_ms()
         cutoff = self._log.horizon_ms(now)
         results: list[dict[str, str]] = []

@@ -80,6 +80,7 @@ from ._sqs_validate import (
     too_long_message,
     trace_header,
 )
+from .producers import Producer
 
 if TYPE_CHECKING:
     from ..simulation import Simulation
@@ -186,6 +187,8 @@ class SqsQueue(Resource):
         self._dedup: dict[str | tuple[str, str], tuple[int, str, str | None]] = {}
         self._dedup_expiry: deque[tuple[int, str | tuple[str, str]]] = deque()
         self._last_purge: float | None = None
+        self._producers: list[Producer] = []
+        self._produced = 0
         self._created_s = self._now_seconds_or_none()
         self._counts = {
             "NumberOfMessagesSent": 0,
@@ -244,11 +247,49 @@ class SqsQueue(Resource):
             )
 
     def _advance(self) -> tuple[float, int]:
-        """Current time, after applying everything due (visibility, delay, retention)."""
+        """Current time, after applying everything due (visibility, delay, retention).
+
+        Lazily produced messages that arrived by now are enqueued first, each at
+        its own arrival time, so their SentTimestamp, delays and retention are
+        exactly those of a message sent then.
+        """
         clock = self.clock
         now, now_ms = clock.now(), clock.now_ms()
+        if self._producers:
+            self._produce_due(now_ms)
         self._counts["NumberOfMessagesExpired"] += self._store.advance(now, now_ms)
         return now, now_ms
+
+    # -- lazy producers -------------------------------------------------------------------
+    def add_producer(self, producer: Producer) -> None:
+        """Send ``producer``'s messages into this queue as time passes (lazily)."""
+        self._producers.append(producer)
+
+    def next_arrival_ms(self) -> int | None:
+        """When the next lazily produced message arrives (None: no producer has more)."""
+        times = [t for p in self._producers if (t := p.next_arrival_ms()) is not None]
+        return min(times) if times else None
+
+    def _produce_due(self, now_ms: int) -> None:
+        batches = [p.emit_until(now_ms) for p in self._producers]
+        produced = (
+            batches[0]
+            if len(batches) == 1
+            else sorted((m for b in batches for m in b), key=lambda m: m.arrival_ms)
+        )
+        if not produced:
+            return
+        store, counts = self._store, self._counts
+        for item in produced:
+            at_ms = item.arrival_ms
+            at = at_ms / 1000
+            counts["NumberOfMessagesExpired"] += store.advance(at, at_ms)
+            self._produced += 1
+            group = item.key if self.fifo else None
+            dedup = f"esmsim-producer-{self._produced}" if self.fifo else None
+            msg, delay = self._prepare(item.body, None, None, group, dedup, None)
+            self._enqueue(msg, delay, at, at_ms)
+        self.signal.fire()
 
     def _next_sequence_number(self) -> str:
         self._last_sequence += 1 + self._sequence_rng.randrange(1 << 16)
@@ -813,13 +854,18 @@ class SqsQueue(Resource):
     def next_visible_at(self) -> float | None:
         """Epoch seconds at which the next delayed or in-flight message becomes visible.
 
-        None when no message is delayed or in flight. It can be in the past
-        or now when such a message is already due; a receive then gets it.
+        None when no message is delayed or in flight and no producer has more.
+        It can be in the past or now when such a message is already due; a
+        receive then gets it. A lazily produced message counts from its arrival.
         """
         if self.deleted:
             return None
         self._advance()
-        return self._store.next_visible_at()
+        visible = self._store.next_visible_at()
+        arrival = self.next_arrival_ms() if self._producers else None
+        if arrival is None:
+            return visible
+        return arrival / 1000 if visible is None else min(visible, arrival / 1000)
 
     def has_receivable_messages(self) -> bool:
         """True when ``receive`` now would return a message (or redrive one).

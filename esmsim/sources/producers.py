@@ -1,0 +1,376 @@
+"""Load producers: records generated lazily, when a source is read.
+
+A producer describes a stream of writes (a rate model, record sizes, partition
+keys, body templates, scripted records). It never runs on a timer per record:
+the source asks it for every record that arrived up to "now" whenever anything
+observes the source (a poller's read, a receive, an inspection), and the
+records carry their true arrival times. Idle pollers learn when to wake from
+``next_arrival_ms()``, so a producer costs work per record and nothing per
+second of simulated time.
+
+Rate models (``rate=``):
+
+* a number: constant records per second, evenly spaced;
+* ``{"type": "constant", "per_second": r}``;
+* ``{"type": "poisson", "per_second": r}``: exponential gaps, seeded;
+* ``{"type": "steps", "steps": [[at_seconds, per_second], ...]}``: piecewise constant;
+* ``{"type": "bursts", "base": r0, "burst": r1, "every": s, "duration": d, "offset": o}``:
+  ``r1`` during ``[o + k*s, o + k*s + d)``, ``r0`` otherwise.
+
+Records: ``size`` (bytes: a number, or ``{"distribution": "uniform", "min", "max"}``)
+pads generated bodies; ``keys`` (a number of distinct keys, or ``{"count": n,
+"distribution": "uniform" | "zipf" | "round_robin", "skew": s}``) picks
+partition keys (Kinesis) or message groups (FIFO SQS); ``body`` is a template
+with ``{n}`` (record number), ``{key}``, ``{time}`` (ISO arrival time),
+``{poison}`` (``true`` for a seeded ``poison_fraction`` of records) and
+``{pad}`` (filler up to ``size``); ``records`` are scripted writes at given
+offsets: ``[{"at": 12.5, "body": "...", "key": "k1"}, ...]``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .._core import format_iso_ms
+
+__all__ = ("Produced", "Producer", "parse_rate")
+
+
+@dataclass(frozen=True, slots=True)
+class Produced:
+    """One generated write."""
+
+    arrival_ms: int
+    key: str
+    body: str
+
+
+class _Rate:
+    """Arrival instants (epoch ms) after a start, for one rate model."""
+
+    def arrivals(self, start_ms: int, rng: random.Random) -> Iterator[int]:
+        raise NotImplementedError
+
+
+class _Constant(_Rate):
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+
+    def arrivals(self, start_ms: int, rng: random.Random) -> Iterator[int]:
+        if self.per_second <= 0:
+            return
+        gap = 1000.0 / self.per_second
+        n = 0
+        while True:
+            yield start_ms + math.floor(n * gap)
+            n += 1
+
+
+class _Poisson(_Rate):
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+
+    def arrivals(self, start_ms: int, rng: random.Random) -> Iterator[int]:
+        if self.per_second <= 0:
+            return
+        t = float(start_ms)
+        lam = self.per_second / 1000.0
+        while True:
+            t += rng.expovariate(lam)
+            yield math.floor(t)
+
+
+class _Piecewise(_Rate):
+    """Piecewise-constant rate: ``rate_at(offset_seconds)`` changes at known instants."""
+
+    def __init__(self, changes: list[tuple[float, float]], period: float | None = None) -> None:
+        self.changes = sorted(changes)
+        self.period = period
+
+    def _segments(self) -> Iterator[tuple[float, float, float]]:
+        """(start_s, end_s, per_second) forever (repeating when periodic)."""
+        cycle = 0
+        while True:
+            base = cycle * self.period if self.period else 0.0
+            for i, (at, rate) in enumerate(self.changes):
+                end = self.changes[i + 1][0] if i + 1 < len(self.changes) else self.period
+                if end is None:
+                    yield base + at, math.inf, rate
+                    return
+                yield base + at, base + end, rate
+            if not self.period:
+                return
+            cycle += 1
+
+    def arrivals(self, start_ms: int, rng: random.Random) -> Iterator[int]:
+        for seg_start, seg_end, rate in self._segments():
+            if rate <= 0:
+                continue
+            gap = 1000.0 / rate
+            n = 0
+            while True:
+                t = seg_start * 1000 + n * gap
+                if t >= seg_end * 1000:
+                    break
+                yield start_ms + math.floor(t)
+                n += 1
+
+
+def _number(spec: dict[str, Any], key: str, where: str, minimum: float = 0.0) -> float:
+    value = spec.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise ValueError(f"{where}.{key}: expected a number >= {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def parse_rate(rate: Any, where: str = "rate") -> _Rate:
+    """A rate model from its description (see the module docstring)."""
+    if isinstance(rate, int | float) and not isinstance(rate, bool):
+        if rate < 0:
+            raise ValueError(f"{where}: records per second must be >= 0, got {rate!r}")
+        return _Constant(float(rate))
+    if not isinstance(rate, dict):
+        raise ValueError(f"{where}: expected records per second or a rate model mapping")
+    kind = rate.get("type", "constant")
+    if kind == "constant":
+        return _Constant(_number(rate, "per_second", where))
+    if kind == "poisson":
+        return _Poisson(_number(rate, "per_second", where))
+    if kind == "steps":
+        steps = rate.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise ValueError(f"{where}.steps: expected a list of [at_seconds, per_second] pairs")
+        changes: list[tuple[float, float]] = []
+        for i, step in enumerate(steps):
+            if not (isinstance(step, list | tuple) and len(step) == 2):
+                raise ValueError(f"{where}.steps[{i}]: expected [at_seconds, per_second]")
+            at, per_second = step
+            if not all(isinstance(v, int | float) and v >= 0 for v in (at, per_second)):
+                raise ValueError(f"{where}.steps[{i}]: values must be numbers >= 0")
+            changes.append((float(at), float(per_second)))
+        if changes[0][0] > 0:
+            changes.insert(0, (0.0, 0.0))
+        return _Piecewise(changes)
+    if kind == "bursts":
+        base = _number(rate, "base", where) if "base" in rate else 0.0
+        burst = _number(rate, "burst", where)
+        every = _number(rate, "every", where, minimum=1e-3)
+        duration = _number(rate, "duration", where)
+        offset = _number(rate, "offset", where) if "offset" in rate else 0.0
+        if duration > every:
+            raise ValueError(f"{where}.duration: must be <= every ({every:g} s)")
+        offset %= every
+        changes = sorted({(0.0, base), (offset, burst), ((offset + duration) % every, base)})
+        if offset + duration > every:  # the burst wraps around the period start
+            changes = [(0.0, burst), ((offset + duration) % every, base), (offset, burst)]
+        return _Piecewise(sorted(dict(changes).items()), period=every)
+    raise ValueError(f"{where}.type: {kind!r} is not one of constant, poisson, steps, bursts")
+
+
+class _Keys:
+    """Partition keys (or message groups): uniform, Zipf-skewed, or round robin."""
+
+    def __init__(self, spec: Any, rng: random.Random, where: str) -> None:
+        if spec is None:
+            spec = {"count": 100}
+        if isinstance(spec, int) and not isinstance(spec, bool):
+            spec = {"count": spec}
+        if not isinstance(spec, dict):
+            raise ValueError(f"{where}: expected a key count or a mapping")
+        count = spec.get("count", 100)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"{where}.count: expected an integer >= 1, got {count!r}")
+        self.distribution = spec.get("distribution", "uniform")
+        if self.distribution not in ("uniform", "zipf", "round_robin"):
+            raise ValueError(
+                f"{where}.distribution: {self.distribution!r} is not one of "
+                "uniform, zipf, round_robin"
+            )
+        prefix = spec.get("prefix", "key-")
+        names = spec.get("names")
+        self.names: list[str]
+        if names is not None:
+            if (
+                not isinstance(names, list)
+                or not names
+                or not all(isinstance(n, str) for n in names)
+            ):
+                raise ValueError(f"{where}.names: expected a non-empty list of strings")
+            self.names = [str(n) for n in names]
+        else:
+            self.names = [f"{prefix}{i}" for i in range(count)]
+        self.rng = rng
+        self.turn = 0
+        self.cumulative: list[float] = []
+        if self.distribution == "zipf":
+            skew = spec.get("skew", 1.1)
+            if not isinstance(skew, int | float) or skew <= 0:
+                raise ValueError(f"{where}.skew: expected a number > 0, got {skew!r}")
+            weights = [1.0 / (i + 1) ** float(skew) for i in range(len(self.names))]
+            total = sum(weights)
+            acc = 0.0
+            for w in weights:
+                acc += w / total
+                self.cumulative.append(acc)
+
+    def next(self) -> str:
+        if self.distribution == "round_robin":
+            name = self.names[self.turn % len(self.names)]
+            self.turn += 1
+            return name
+        if self.distribution == "zipf":
+            index = bisect.bisect_left(self.cumulative, self.rng.random())
+            return self.names[min(index, len(self.names) - 1)]
+        return self.names[int(self.rng.random() * len(self.names))]
+
+
+class _Sizes:
+    def __init__(self, spec: Any, where: str) -> None:
+        self.fixed: int | None = None
+        self.low = self.high = 0
+        if spec is None:
+            self.fixed = 0
+        elif isinstance(spec, int) and not isinstance(spec, bool) and spec >= 0:
+            self.fixed = spec
+        elif isinstance(spec, dict) and spec.get("distribution", "fixed") == "fixed":
+            self.fixed = int(_number(spec, "bytes", where))
+        elif isinstance(spec, dict) and spec.get("distribution") == "uniform":
+            self.low = int(_number(spec, "min", where))
+            self.high = int(_number(spec, "max", where))
+            if self.high < self.low:
+                raise ValueError(f"{where}.max: must be >= min")
+        else:
+            raise ValueError(f"{where}: expected bytes or {{distribution: uniform, min, max}}")
+
+    def next(self, rng: random.Random) -> int:
+        if self.fixed is not None:
+            return self.fixed
+        return rng.randint(self.low, self.high)
+
+
+class Producer:
+    """Describes a stream of writes into one source and generates it on demand.
+
+    Args:
+        rate: a rate model (module docstring); 0 for scripted records only.
+        size: record size in bytes (pads ``{pad}``, or the whole body when no template).
+        keys: partition keys / message groups.
+        body: a body template; default ``{"n": <n>, "key": "<key>", "poison": <bool>}``.
+        records: scripted writes ``{"at": seconds_from_start, "body": ..., "key": ...}``.
+        start: seconds after the simulation start at which generation begins.
+        stop: seconds after the simulation start at which it ends (None: never).
+        poison_fraction: share of generated records whose ``{poison}`` is ``true``.
+        seed_name: names this producer's random stream (default: the target's name).
+    """
+
+    def __init__(
+        self,
+        start_ms: int,
+        rng: random.Random,
+        *,
+        rate: Any = 0,
+        size: Any = None,
+        keys: Any = None,
+        body: str | None = None,
+        records: list[dict[str, Any]] | None = None,
+        start: float = 0.0,
+        stop: float | None = None,
+        poison_fraction: float = 0.0,
+    ) -> None:
+        self._rng = rng
+        self._rate = parse_rate(rate)
+        self._keys = _Keys(keys, rng, "keys")
+        self._sizes = _Sizes(size, "size")
+        if body is not None and not isinstance(body, str):
+            raise ValueError("body: expected a template string")
+        self._template = body
+        if not isinstance(poison_fraction, int | float) or not 0 <= poison_fraction <= 1:
+            raise ValueError(f"poison_fraction: expected 0..1, got {poison_fraction!r}")
+        self._poison = float(poison_fraction)
+        if not isinstance(start, int | float) or start < 0:
+            raise ValueError(f"start: expected seconds >= 0, got {start!r}")
+        if stop is not None and (not isinstance(stop, int | float) or stop < start):
+            raise ValueError(f"stop: expected seconds >= start, got {stop!r}")
+        self._stop_ms = None if stop is None else start_ms + math.floor(stop * 1000)
+        self._arrivals = self._rate.arrivals(start_ms + math.floor(start * 1000), rng)
+        self._scripted = sorted(
+            (self._scripted_record(start_ms, i, r) for i, r in enumerate(records or [])),
+            key=lambda p: p.arrival_ms,
+        )
+        self._next_generated: int | None = self._pull()
+        self.count = 0
+        self._pad_cache: dict[int, str] = {}
+
+    @staticmethod
+    def _scripted_record(start_ms: int, index: int, spec: dict[str, Any]) -> Produced:
+        where = f"records[{index}]"
+        if not isinstance(spec, dict):
+            raise ValueError(f"{where}: expected a mapping with at, body and key")
+        at = spec.get("at", 0)
+        if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
+            raise ValueError(f"{where}.at: expected seconds >= 0, got {at!r}")
+        body = spec.get("body", spec.get("data", ""))
+        if not isinstance(body, str):
+            raise ValueError(f"{where}.body: expected a string")
+        key = spec.get("key", spec.get("partition_key", "scripted"))
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{where}.key: expected a non-empty string")
+        return Produced(start_ms + math.floor(at * 1000), key, body)
+
+    def _pull(self) -> int | None:
+        arrival = next(self._arrivals, None)
+        if arrival is None or (self._stop_ms is not None and arrival >= self._stop_ms):
+            return None
+        return arrival
+
+    def next_arrival_ms(self) -> int | None:
+        """When the next record arrives, or None if no more will."""
+        candidates = [t for t in (self._next_generated,) if t is not None]
+        if self._scripted:
+            candidates.append(self._scripted[0].arrival_ms)
+        return min(candidates) if candidates else None
+
+    def _body(self, n: int, key: str, arrival_ms: int) -> str:
+        poison = self._poison > 0 and self._rng.random() < self._poison
+        size = self._sizes.next(self._rng)
+        if self._template is None:
+            text = f'{{"n": {n}, "key": "{key}", "poison": {"true" if poison else "false"}}}'
+            return text + " " * max(0, size - len(text))
+        pad = self._pad_cache.get(size)
+        if pad is None:
+            pad = self._pad_cache[size] = "x" * size
+        return self._template.format(
+            n=n,
+            key=key,
+            time=format_iso_ms(arrival_ms),
+            poison="true" if poison else "false",
+            pad=pad,
+        )
+
+    def emit_until(self, now_ms: int) -> list[Produced]:
+        """Every write that arrived at or before ``now_ms`` and was not emitted yet."""
+        out: list[Produced] = []
+        nxt = self._next_generated
+        scripted = self._scripted
+        while True:
+            take_scripted = bool(scripted) and scripted[0].arrival_ms <= now_ms
+            take_generated = nxt is not None and nxt <= now_ms
+            if take_scripted and (
+                nxt is None or not take_generated or scripted[0].arrival_ms <= nxt
+            ):
+                out.append(scripted.pop(0))
+                continue
+            if not take_generated:
+                break
+            assert nxt is not None
+            key = self._keys.next()
+            out.append(Produced(nxt, key, self._body(self.count, key, nxt)))
+            self.count += 1
+            nxt = self._pull()
+        self._next_generated = nxt
+        return out
