@@ -8,7 +8,7 @@ what the conservation check adds up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ("LEDGER_STATES", "MappingMetrics")
@@ -40,12 +40,14 @@ LEDGER_STATES = ("delivered", "filtered", "discarded", "dead_lettered", "expired
 """Final states of a record; anything else is still pending."""
 
 Listener = Callable[[str, float, float], None]
+SettleListener = Callable[[str, int, Sequence[Any] | None], None]
+"""``(state, count, records)``: ``records`` (with ``arrival_ms`` / ``sent_at``) when known."""
 
 
 class MappingMetrics:
     """Counters, gauges and the ledger of one mapping."""
 
-    __slots__ = ("_listeners", "counters", "gauges", "ledger")
+    __slots__ = ("_listeners", "_settle_listeners", "counters", "gauges", "ledger")
 
     def __init__(self, stream: bool) -> None:
         names = STREAM_COUNTERS if stream else SQS_COUNTERS
@@ -55,6 +57,7 @@ class MappingMetrics:
             self.gauges = {"IteratorAge": 0, "IteratorAgeMax": 0}
         self.ledger: dict[str, int] = dict.fromkeys(LEDGER_STATES, 0)
         self._listeners: list[Listener] = []
+        self._settle_listeners: list[SettleListener] = []
 
     def add(self, name: str, value: int = 1) -> None:
         """Add ``value`` to counter ``name``."""
@@ -68,10 +71,16 @@ class MappingMetrics:
         for listener in self._listeners:
             listener("IteratorAge", at, age_ms)
 
-    def settle(self, state: str, count: int) -> None:
-        """``count`` records reached final state ``state``."""
+    def settle(self, state: str, count: int, records: Sequence[Any] | None = None) -> None:
+        """``count`` records reached final state ``state`` (``records``: which, when known)."""
         if count:
             self.ledger[state] += count
+            for listener in self._settle_listeners:
+                listener(state, count, records)
+
+    def on_settle(self, listener: SettleListener) -> None:
+        """Call ``listener(state, count, records)`` whenever records reach a final state."""
+        self._settle_listeners.append(listener)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(metric, time, value)`` for every sampled gauge value."""

@@ -85,7 +85,7 @@ class EventSourceMapping:
             _check_visibility(source, function)
         self._sim = sim
         self.settings = settings
-        self.function = function
+        self._function = function
         self.source = source
         self.uuid: str = sim.mapping_ids.uuid4()
         self.arn = esm_arn(sim.region, sim.account_id, self.uuid)
@@ -103,6 +103,15 @@ class EventSourceMapping:
         sim.kernel.start_soon(self._run, name=f"esm-{self.uuid}")
 
     # -- public surface ------------------------------------------------------------
+    @property
+    def function(self) -> Any:
+        """The function invoked now: looked up by ARN, as AWS does, so a function
+        deleted and created again under the same name is the one invoked."""
+        current = self._sim.resource(self._function.arn)
+        if current is not None and current is not self._function:
+            self._function = current
+        return self._function
+
     @property
     def metrics(self) -> dict[str, Any]:
         """CloudWatch metric name -> value (counters as running totals)."""
@@ -174,7 +183,7 @@ class EventSourceMapping:
             _check_visibility(self.source, function)
         was_enabled = self.settings.enabled
         self.settings = new
-        self.function = function
+        self._function = function
         self.last_modified = self._sim.now
         if was_enabled and not new.enabled:
             self.state = "Disabling"

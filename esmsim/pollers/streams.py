@@ -605,7 +605,7 @@ class _Lane:
 
     def _succeeded(self, count: int) -> None:
         mapping = self.poller.mapping
-        mapping.metrics_store.settle("delivered", count)
+        mapping.metrics_store.settle("delivered", count, self.batch)
         mapping.last_processing_result = "OK"
         self.batch = []
         self.attempts = 0
@@ -614,7 +614,7 @@ class _Lane:
     def _partial_progress(self, lowest: int) -> None:
         # The checkpoint moves to the lowest failed record: everything before it
         # is done, the rest is retried with a fresh retry count (§10.2).
-        self.poller.mapping.metrics_store.settle("delivered", lowest)
+        self.poller.mapping.metrics_store.settle("delivered", lowest, self.batch[:lowest])
         rest = self.batch[lowest:]
         self.failures = 0
         self.attempts = 0
@@ -705,7 +705,7 @@ class _Lane:
         metrics = mapping.metrics_store
         clock = poller.clock
         count = len(records)
-        metrics.settle("discarded", count)
+        metrics.settle("discarded", count, records)
         mapping.log.info(
             "record.dropped",
             shard=self.worker.shard_id,
