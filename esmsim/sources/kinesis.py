@@ -21,6 +21,19 @@ the same numbers and runs with different seeds do not, and leaves room for
 The consumer surface (``position``/``read``/``shard_ids``...) is shared with
 DynamoDB Streams (``_shardlog.py``); the boto3-shaped methods let users produce
 and consume by hand.
+
+Resharding (``split_shard``, ``merge_shards``, ``update_shard_count``) works as
+Kinesis does: the parents close (``EndingSequenceNumber`` appears) and stay
+readable until retention removes them, the children open with
+``ParentShardId`` / ``AdjacentParentShardId``, the next shard numbers and the
+hash-key ranges Kinesis gives them, and every later write routes to a child.
+``UNIFORM_SCALING`` is a set of splits and merges: every open shard is split
+at each boundary of the even target ranges that falls inside it (a chain of
+splits, whose intermediate shards close at once, empty), then the pieces that
+share a target range are merged left to right. Doubling splits each shard in
+two and halving merges neighbours, so the common cases give exactly the shards
+Kinesis gives. Resharding is instant (the stream never shows ``UPDATING``);
+``shards_signal`` fires after each one so that pollers pick up the children.
 """
 
 from __future__ import annotations
@@ -28,12 +41,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from bisect import bisect_right
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .._arns import kinesis_stream_arn
-from .._core import ResourceNotFoundException, get_logger
+from .._core import AwsServiceError, ResourceNotFoundException, Signal, get_logger
 from ._base import Resource
 from ._errors import (
     ExpiredIteratorException,
@@ -54,7 +68,13 @@ from .producers import Producer
 if TYPE_CHECKING:
     from ..simulation import Simulation
 
-__all__ = ("KinesisRecord", "KinesisShard", "KinesisStream")
+__all__ = (
+    "KinesisRecord",
+    "KinesisShard",
+    "KinesisStream",
+    "LimitExceededException",
+    "shard_id_of_sequence",
+)
 
 MIB = 1024 * 1024
 HASH_KEY_SPACE = 2**128
@@ -79,6 +99,8 @@ _SEQ_SHARD_UNIT: int = 10**_SEQ_COUNTER_DIGITS  # one step of the shard index
 _SEQ_TIME_UNIT: int = 10 ** (_SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS)  # one ms of arrival
 _SEQ_PREFIX: int = 49 * 10 ** (_SEQ_TIME_DIGITS + _SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS)
 _ITERATOR_TAG = "esmsim-kinesis-1"
+_HASH_KEY_PATTERN = re.compile(r"0|[1-9]\d{0,38}")
+_SHARD_ID_NUMBER = re.compile(r"(?:.*-)?0*(\d{1,10})")
 _ENTRY_KEYS = frozenset({"Data", "PartitionKey", "ExplicitHashKey"})
 
 _PROPERTIES = frozenset(
@@ -92,6 +114,17 @@ _PROPERTIES = frozenset(
         "DesiredShardLevelMetrics",
     }
 )
+
+
+class LimitExceededException(AwsServiceError):
+    """A Kinesis limit was hit (``UpdateShardCount`` beyond double or below half)."""
+
+    code = "LimitExceededException"
+
+
+def shard_id_of_sequence(seq: int) -> str:
+    """The id of the shard a Kinesis sequence number belongs to (its shard-index digits)."""
+    return f"shardId-{seq % _SEQ_TIME_UNIT // _SEQ_SHARD_UNIT:012d}"
 
 
 class KinesisRecord(StreamRecord):
@@ -228,9 +261,11 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         self._rng = sim.seeds.rng("kinesis", f"{name}@{self._created_ms}")
         self._open: list[KinesisShard] = []  # open shards, by starting hash key
         self._open_starts: list[int] = []
-        for i in range(shard_count):
-            lo, hi = i * HASH_KEY_SPACE // shard_count, (i + 1) * HASH_KEY_SPACE // shard_count
-            self._add_shard(KinesisShard(i, self._created_ms, (lo, hi - 1), self._counter_base()))
+        self._next_shard_index = 0
+        self.shards_signal = Signal(sim.kernel)
+        """Fired after every reshard (pollers start the new child shards)."""
+        for lo, hi in _uniform_ranges(shard_count):
+            self._new_shard(self._created_ms, (lo, hi))
         self._reindex_open()
         sim.register(self)
         get_logger(stream=name).debug(
@@ -258,8 +293,24 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
     def _counter_base(self) -> int:
         return self._rng.randrange(10 ** (_SEQ_COUNTER_DIGITS - 2), 10 ** (_SEQ_COUNTER_DIGITS - 1))
 
-    def _add_shard(self, shard: KinesisShard) -> None:
+    def _new_shard(
+        self,
+        created_ms: int,
+        hash_range: tuple[int, int],
+        parent: str | None = None,
+        adjacent_parent: str | None = None,
+    ) -> KinesisShard:
+        shard = KinesisShard(
+            self._next_shard_index,
+            created_ms,
+            hash_range,
+            self._counter_base(),
+            parent_shard_id=parent,
+            adjacent_parent_shard_id=adjacent_parent,
+        )
+        self._next_shard_index += 1
         self._log.add(shard)
+        return shard
 
     def _reindex_open(self) -> None:
         shards = [
@@ -308,34 +359,55 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         Producers route by partition key (cached per key) and are subject to the
         shard write quota of their arrival second, like any producer; records
         over the quota are rejected and counted in ``producer_throttles``.
+
+        This is the load generator's hot path (millions of records per run), so
+        the write quota, sequence numbering and append of ``put_records`` are
+        inlined here on the shard's own fields instead of called per record.
         """
         if not self._producers or self.deleted:
             return
         now = self.clock.now_ms()
-        batches = [p.emit_until(now) for p in self._producers]
-        produced = (
-            batches[0]
-            if len(batches) == 1
-            else sorted((r for b in batches for r in b), key=lambda r: r.arrival_ms)
-        )
-        if not produced:
+        columns = [p.emit_columns(now) for p in self._producers]
+        if len(columns) == 1:
+            arrivals, keys, bodies = columns[0]
+        else:
+            merged = sorted(
+                (item for col in columns for item in zip(*col, strict=True)),
+                key=lambda item: item[0],
+            )
+            arrivals = [m[0] for m in merged]
+            keys = [m[1] for m in merged]
+            bodies = [m[2] for m in merged]
+        if not arrivals:
             return
         written: dict[str, KinesisShard] = {}
         cache = self._route_cache
-        for record in produced:
-            key = record.key
+        last_body: str | None = None
+        data = b""
+        throttled = 0
+        for arrival, key, body in zip(arrivals, keys, bodies, strict=True):
             shard = cache.get(key)
-            if shard is None or shard.closed:
-                encoded = key.encode()
-                shard = cache[key] = self._route(_hash_key(encoded, None, "PartitionKey"))
-            data = record.body.encode()
+            if shard is None or shard.closed_ms is not None:
+                shard = cache[key] = self._route(_hash_key(key.encode(), None, "PartitionKey"))
+            if body is not last_body:  # constant bodies are encoded once
+                last_body = body
+                data = body.encode()
             size = len(data) + len(key)
-            if not shard.write_quota.take(record.arrival_ms, size):
-                self.producer_throttles += 1
+            quota = shard.write_quota
+            window = arrival // 1000
+            if window != quota._window:
+                quota._window, quota._count, quota._bytes = window, 0, 0
+            if quota._count >= quota._max_records or quota._bytes + size > quota._max_bytes:
+                throttled += 1
                 continue
-            seq = shard.next_sequence(record.arrival_ms)
-            shard.append(KinesisRecord(seq, record.arrival_ms, key, data, size))
-            written[shard.shard_id] = shard
+            quota._count += 1
+            quota._bytes += size
+            shard._counter += 1
+            seq = _SEQ_PREFIX + arrival * _SEQ_TIME_UNIT + shard._seq_shard + shard._counter
+            shard._records.append(KinesisRecord(seq, arrival, key, data, size))
+            if shard.shard_id not in written:
+                written[shard.shard_id] = shard
+        self.producer_throttles += throttled
         if written:
             cutoff = self._log.horizon_ms(now)
             for shard in written.values():
@@ -449,6 +521,201 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
 
     def _rate_exceeded(self, shard: KinesisShard) -> str:
         return f"Rate exceeded for shard {shard.shard_id} {self._where}."
+
+    # -- resharding --------------------------------------------------------------------
+    def split_shard(
+        self,
+        *,
+        ShardToSplit: str,
+        NewStartingHashKey: str,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        """SplitShard: the shard closes; two children take ``[start, new-1]`` and ``[new, end]``.
+
+        Returns ``{}`` (boto3's response carries only metadata).
+        """
+        self._check_target(StreamName, StreamARN)
+        if not isinstance(NewStartingHashKey, str) or not _HASH_KEY_PATTERN.fullmatch(
+            NewStartingHashKey
+        ):
+            raise ValidationException(
+                f"1 validation error detected: Value '{NewStartingHashKey}' at "
+                "'newStartingHashKey' failed to satisfy constraint: Member must satisfy "
+                "regular expression pattern: 0|([1-9]\\d{0,38})"
+            )
+        shard = self._reshardable(ShardToSplit)
+        new = int(NewStartingHashKey)
+        start, end = shard.starting_hash_key, shard.ending_hash_key
+        if new <= start + 1 or new >= end:
+            raise InvalidArgumentException(
+                f"NewStartingHashKey {NewStartingHashKey} used in SplitShard() on shard "
+                f"{shard.shard_id} {self._where} is not both greater than one plus the "
+                f"shard's StartingHashKey {start} and less than the shard's EndingHashKey "
+                f"{end}."
+            )
+        self._produce_due()
+        now = self.clock.now_ms()
+        self._split(shard, new, now)
+        self._resharded(now)
+        return {}
+
+    def merge_shards(
+        self,
+        *,
+        ShardToMerge: str,
+        AdjacentShardToMerge: str,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        """MergeShards: both close; one child takes the union of their ranges.
+
+        ``ShardToMerge`` must hold the lower range and ``AdjacentShardToMerge``
+        the one right after it, as Kinesis requires. Returns ``{}``.
+        """
+        self._check_target(StreamName, StreamARN)
+        first = self._find_shard(ShardToMerge)
+        second = self._find_shard(AdjacentShardToMerge)
+        if first.ending_hash_key + 1 != second.starting_hash_key:
+            raise InvalidArgumentException(
+                f"Shards {first.shard_id} and {second.shard_id} {self._where} are not an "
+                "adjacent pair of shards eligible for merging"
+            )
+        for shard in (first, second):
+            self._check_open(shard)
+        self._produce_due()
+        now = self.clock.now_ms()
+        self._merge(first, second, now)
+        self._resharded(now)
+        return {}
+
+    def update_shard_count(
+        self,
+        *,
+        TargetShardCount: int,
+        ScalingType: str = "UNIFORM_SCALING",
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        """UpdateShardCount: even hash-key ranges over ``TargetShardCount`` open shards.
+
+        Done as Kinesis does it, with splits and merges (see the module
+        docstring). Returns ``{"StreamName", "CurrentShardCount",
+        "TargetShardCount", "StreamARN"}``.
+        """
+        self._check_target(StreamName, StreamARN)
+        if ScalingType != "UNIFORM_SCALING":
+            raise ValidationException(
+                f"1 validation error detected: Value '{ScalingType}' at 'scalingType' failed "
+                "to satisfy constraint: Member must satisfy enum value set: [UNIFORM_SCALING]"
+            )
+        if isinstance(TargetShardCount, bool) or not isinstance(TargetShardCount, int):
+            raise TypeError(
+                f"TargetShardCount: expected an integer, got {type(TargetShardCount).__name__}"
+            )
+        if not 1 <= TargetShardCount <= MAX_SHARD_COUNT:
+            raise ValidationException(
+                f"1 validation error detected: Value '{TargetShardCount}' at "
+                "'targetShardCount' failed to satisfy constraint: Member must have value "
+                f"between 1 and {MAX_SHARD_COUNT}"
+            )
+        self._produce_due()
+        current = len(self._open)
+        if TargetShardCount > current * 2:
+            raise LimitExceededException(
+                "UpdateShardCount cannot scale up over double your current open shard count. "
+                f"Current open shard count: {current}, Target shard count: {TargetShardCount}"
+            )
+        if TargetShardCount * 2 < current:
+            raise LimitExceededException(
+                "UpdateShardCount cannot scale down below half your current open shard count. "
+                f"Current open shard count: {current}, Target shard count: {TargetShardCount}"
+            )
+        targets = _uniform_ranges(TargetShardCount)
+        now = self.clock.now_ms()
+        changed = False
+        # 1. Split every open shard at each target boundary strictly inside it.
+        boundaries = [lo for lo, _ in targets[1:]]
+        for shard in list(self._open):
+            piece = shard
+            for b in boundaries:
+                if piece.starting_hash_key < b <= piece.ending_hash_key:
+                    _, piece = self._split(piece, b, now)
+                    changed = True
+        self._reindex_open()
+        # 2. Merge, left to right, the pieces that share a target range.
+        for lo, hi in targets:
+            pieces = [s for s in self._open if lo <= s.starting_hash_key <= hi]
+            merged = pieces[0]
+            for piece in pieces[1:]:
+                merged = self._merge(merged, piece, now)
+                changed = True
+            self._reindex_open()
+        if changed:
+            self._resharded(now)
+        return {
+            "StreamName": self.name,
+            "CurrentShardCount": current,
+            "TargetShardCount": TargetShardCount,
+            "StreamARN": self.arn,
+        }
+
+    def _find_shard(self, shard_id: Any) -> KinesisShard:
+        """A shard by id (Kinesis also resolves ``shardId-5``-style ids); not found errors."""
+        text = str(shard_id)
+        shard = self._log.shards.get(text)
+        if shard is None:
+            match = _SHARD_ID_NUMBER.fullmatch(text)
+            if match is not None:
+                text = f"shardId-{int(match.group(1)):012d}"
+                shard = self._log.shards.get(text)
+        horizon = self._log.horizon_ms(self.clock.now_ms())
+        if shard is None or shard.expired(horizon):
+            raise ResourceNotFoundException(f"Could not find shard {text} {self._where}.")
+        assert isinstance(shard, KinesisShard)
+        return shard
+
+    def _check_open(self, shard: KinesisShard) -> None:
+        if shard.closed:
+            raise InvalidArgumentException(
+                f"Shard {shard.shard_id} {self._where} has already been merged or split, "
+                "and thus is not eligible for merging or splitting."
+            )
+
+    def _reshardable(self, shard_id: Any) -> KinesisShard:
+        shard = self._find_shard(shard_id)
+        self._check_open(shard)
+        return shard
+
+    def _split(
+        self, shard: KinesisShard, new: int, now: int
+    ) -> tuple[KinesisShard, KinesisShard]:
+        shard.close(now)
+        hash_range = (shard.starting_hash_key, shard.ending_hash_key)
+        left = self._new_shard(now, (hash_range[0], new - 1), shard.shard_id)
+        right = self._new_shard(now, (new, hash_range[1]), shard.shard_id)
+        return left, right
+
+    def _merge(self, first: KinesisShard, second: KinesisShard, now: int) -> KinesisShard:
+        first.close(now)
+        second.close(now)
+        return self._new_shard(
+            now,
+            (first.starting_hash_key, second.ending_hash_key),
+            first.shard_id,
+            second.shard_id,
+        )
+
+    def _resharded(self, now_ms: int) -> None:
+        """After a reshard: route to the children, wake the parents' readers and the pollers."""
+        self._reindex_open()
+        self._route_cache.clear()
+        closed = [s for s in self._log.shards.values() if s.closed_ms == now_ms]
+        self._log.notify(*closed)
+        self.shards_signal.fire()
+        get_logger(stream=self.name).debug(
+            "kinesis.stream.resharded", open_shards=len(self._open), closed=len(closed)
+        )
 
     # -- describing --------------------------------------------------------------------
     def list_shards(
@@ -595,6 +862,13 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
 
 
 # -- validation helpers --------------------------------------------------------------------
+def _uniform_ranges(count: int) -> list[tuple[int, int]]:
+    """Even hash-key ranges for ``count`` shards, as Kinesis makes them."""
+    return [
+        (i * HASH_KEY_SPACE // count, (i + 1) * HASH_KEY_SPACE // count - 1) for i in range(count)
+    ]
+
+
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not 1 <= len(name) <= 128:
         raise ValueError(f"name: a stream name is 1-128 characters, got {name!r}")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -289,6 +290,13 @@ class Producer:
         if body is not None and not isinstance(body, str):
             raise ValueError("body: expected a template string")
         self._template = body
+        # Which placeholders the template uses: fields it does not use are never
+        # computed (formatting an ISO time per record would dominate the cost).
+        self._fields = (
+            frozenset(f for _, f, _, _ in string.Formatter().parse(body) if f)
+            if body is not None
+            else frozenset()
+        )
         if not isinstance(poison_fraction, int | float) or not 0 <= poison_fraction <= 1:
             raise ValueError(f"poison_fraction: expected 0..1, got {poison_fraction!r}")
         self._poison = float(poison_fraction)
@@ -338,39 +346,77 @@ class Producer:
     def _body(self, n: int, key: str, arrival_ms: int) -> str:
         poison = self._poison > 0 and self._rng.random() < self._poison
         size = self._sizes.next(self._rng)
-        if self._template is None:
+        template = self._template
+        if template is None:
             text = f'{{"n": {n}, "key": "{key}", "poison": {"true" if poison else "false"}}}'
             return text + " " * max(0, size - len(text))
-        pad = self._pad_cache.get(size)
-        if pad is None:
-            pad = self._pad_cache[size] = "x" * size
-        return self._template.format(
-            n=n,
-            key=key,
-            time=format_iso_ms(arrival_ms),
-            poison="true" if poison else "false",
-            pad=pad,
-        )
+        fields = self._fields
+        if not fields:
+            return template  # the same str object every time: no per-record work
+        values: dict[str, str | int] = {}
+        if "n" in fields:
+            values["n"] = n
+        if "key" in fields:
+            values["key"] = key
+        if "time" in fields:
+            values["time"] = format_iso_ms(arrival_ms)
+        if "poison" in fields:
+            values["poison"] = "true" if poison else "false"
+        if "pad" in fields:
+            pad = self._pad_cache.get(size)
+            if pad is None:
+                pad = self._pad_cache[size] = "x" * size
+            values["pad"] = pad
+        return template.format(**values)
+
+    def emit_columns(self, now_ms: int) -> tuple[list[int], list[str], list[str]]:
+        """Every write due by ``now_ms`` as three parallel lists: arrival ms, key, body.
+
+        The bulk form sources use on their hot path: no object per record, and
+        method lookups hoisted out of the loop.
+        """
+        arrivals: list[int] = []
+        keys: list[str] = []
+        bodies: list[str] = []
+        nxt = self._next_generated
+        if nxt is not None and nxt <= now_ms:
+            keys_next = self._keys.next
+            make_body = self._body
+            constant = self._template if (not self._fields and self._poison == 0) else None
+            pull = self._arrivals.__next__
+            stop = self._stop_ms
+            count = self.count
+            add_arrival, add_key, add_body = arrivals.append, keys.append, bodies.append
+            while nxt is not None and nxt <= now_ms:
+                key = keys_next()
+                add_arrival(nxt)
+                add_key(key)
+                add_body(constant if constant is not None else make_body(count, key, nxt))
+                count += 1
+                try:
+                    nxt = pull()
+                except StopIteration:
+                    nxt = None
+                if nxt is not None and stop is not None and nxt >= stop:
+                    nxt = None
+            self.count = count
+            self._next_generated = nxt
+        if self._scripted and self._scripted[0].arrival_ms <= now_ms:
+            due = [p for p in self._scripted if p.arrival_ms <= now_ms]
+            del self._scripted[: len(due)]
+            if not arrivals:
+                return [p.arrival_ms for p in due], [p.key for p in due], [p.body for p in due]
+            merged = sorted(
+                [
+                    *zip(arrivals, keys, bodies, strict=True),
+                    *((p.arrival_ms, p.key, p.body) for p in due),
+                ],
+                key=lambda item: item[0],
+            )
+            return [m[0] for m in merged], [m[1] for m in merged], [m[2] for m in merged]
+        return arrivals, keys, bodies
 
     def emit_until(self, now_ms: int) -> list[Produced]:
         """Every write that arrived at or before ``now_ms`` and was not emitted yet."""
-        out: list[Produced] = []
-        nxt = self._next_generated
-        scripted = self._scripted
-        while True:
-            take_scripted = bool(scripted) and scripted[0].arrival_ms <= now_ms
-            take_generated = nxt is not None and nxt <= now_ms
-            if take_scripted and (
-                nxt is None or not take_generated or scripted[0].arrival_ms <= nxt
-            ):
-                out.append(scripted.pop(0))
-                continue
-            if not take_generated:
-                break
-            assert nxt is not None
-            key = self._keys.next()
-            out.append(Produced(nxt, key, self._body(self.count, key, nxt)))
-            self.count += 1
-            nxt = self._pull()
-        self._next_generated = nxt
-        return out
+        arrivals, keys, bodies = self.emit_columns(now_ms)
+        return [Produced(a, k, b) for a, k, b in zip(arrivals, keys, bodies, strict=True)]
