@@ -11,12 +11,12 @@ one; where it has none that we know, the text is ours and says what is allowed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from .._core import InvalidParameterValueException
+from .filtering import validate_filter_criteria
 
 __all__ = ("MappingSettings", "SourceKind", "source_kind_of", "validate_create", "validate_update")
 
@@ -200,7 +200,7 @@ def _apply(settings: MappingSettings, props: dict[str, Any]) -> None:
                 )
         settings.function_response_types = list(types)
     if "FilterCriteria" in props:
-        settings.filter_criteria = _filter_criteria(props["FilterCriteria"])
+        settings.filter_criteria = _filter_criteria(props["FilterCriteria"], kind)
     if "MetricsConfig" in props and props["MetricsConfig"] is not None:
         metrics = props["MetricsConfig"]
         names = metrics.get("Metrics", []) if isinstance(metrics, dict) else None
@@ -215,25 +215,9 @@ def _apply(settings: MappingSettings, props: dict[str, Any]) -> None:
         _apply_sqs(settings, props)
 
 
-def _filter_criteria(value: Any) -> dict[str, Any] | None:
-    if value is None or value == {}:
-        return None
-    filters = value.get("Filters") if isinstance(value, dict) else None
-    if not isinstance(filters, list):
-        raise InvalidParameterValueException("Invalid filter pattern definition.")
-    for item in filters:
-        pattern = item.get("Pattern") if isinstance(item, dict) else None
-        if not isinstance(pattern, str) or not pattern:
-            raise InvalidParameterValueException("Invalid filter pattern definition.")
-        try:
-            parsed = json.loads(pattern)
-        except ValueError:
-            raise InvalidParameterValueException("Invalid filter pattern definition.") from None
-        if not isinstance(parsed, dict):
-            raise InvalidParameterValueException("Invalid filter pattern definition.")
-    if not filters:
-        return None
-    return {"Filters": [{"Pattern": f["Pattern"]} for f in filters]}
+def _filter_criteria(value: Any, kind: SourceKind) -> dict[str, Any] | None:
+    """Validate ``FilterCriteria`` (patterns compiled once to check them; spec §6)."""
+    return validate_filter_criteria(value, kind)
 
 
 def _apply_stream(settings: MappingSettings, props: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ stream resumes from where it stopped.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,6 +23,7 @@ from .._core import (
 )
 from ._metrics import MappingMetrics
 from ._settings import MappingSettings, source_kind_of, validate_create, validate_update
+from .filtering import make_record_filter
 
 if TYPE_CHECKING:
     from ..simulation import Simulation
@@ -30,6 +32,8 @@ __all__ = ("EventSourceMapping", "resolve_function")
 
 
 class _Poller(Protocol):
+    record_filter: Callable[[Any], bool] | None
+
     async def run(self) -> None: ...
     def idle(self) -> bool: ...
     def pending(self) -> int: ...
@@ -98,6 +102,7 @@ class EventSourceMapping:
         self.deleted = False
         self.log = get_logger(mapping=self.uuid, function=function.name)
         self._poller: _Poller = self._make_poller()
+        self._install_filter()
         self._task_done = False
         sim.add_mapping(self)
         sim.kernel.start_soon(self._run, name=f"esm-{self.uuid}")
@@ -184,6 +189,7 @@ class EventSourceMapping:
         was_enabled = self.settings.enabled
         self.settings = new
         self._function = function
+        self._install_filter()
         self.last_modified = self._sim.now
         if was_enabled and not new.enabled:
             self.state = "Disabling"
@@ -235,6 +241,17 @@ class EventSourceMapping:
             raise
         finally:
             self._task_done = True
+
+    def _install_filter(self) -> None:
+        """Give the poller the compiled FilterCriteria (pollers read it on every read)."""
+        s = self.settings
+        self._poller.record_filter = make_record_filter(
+            s.filter_criteria,
+            s.kind,
+            region=self._sim.region,
+            source_arn=s.event_source_arn,
+            role_arn=str(getattr(self._function, "role", "")),
+        )
 
     def _make_poller(self) -> _Poller:
         if self.settings.kind == "sqs":

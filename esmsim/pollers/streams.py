@@ -18,6 +18,20 @@ Shape of the machinery, per mapping:
   OnFailure destinations. A failing lane blocks only its keys' records; the
   shard's checkpoint cannot pass it.
 
+Tumbling windows (``TumblingWindowInSeconds``, spec §2.5, §4.4, §10.15): a
+shard then has one lane whatever the ParallelizationFactor (windows and their
+state are per shard). Windows are aligned to multiples of the window length
+since the Unix epoch, by record arrival time; a batch holds records of one
+window; every invocation carries ``window``, ``state``, ``shardId``,
+``eventSourceARN``, ``isFinalInvokeForWindow`` and ``isWindowTerminatedEarly``
+and must return an object with a ``state`` object. A window ends when a record
+of a later window is next, when the shard ends, or, on an idle shard, once the
+window's end has passed and the reader has read everything that arrived
+before it; then a state-only final invocation (``Records: []``) delivers the
+aggregate. A returned state over 1,048,576 bytes of JSON ends the window early
+with such an invocation flagged ``isWindowTerminatedEarly``; the window then
+goes on with a fresh state.
+
 Idle costs nothing: a reader with nothing to read waits on the source's signal
 and then sleeps only until the poll tick it would have polled at in AWS, so an
 idle shard spends no timers at all. A source with lazy load producers (whose
@@ -27,6 +41,7 @@ arrives; the reader then wakes at the first tick at or after it.
 
 from __future__ import annotations
 
+import json
 import math
 import zlib
 from collections import deque
@@ -37,8 +52,9 @@ import anyio
 import anyio.abc
 
 from .._core import ResourceNotFoundException, Signal
+from .._core._clock import format_iso_s
 from ._destinations import FailedBatch, deliver, failure_record
-from ._events import dynamodb_event_record, kinesis_event_record
+from ._events import copy_json, dynamodb_event_record, kinesis_event_record
 
 if TYPE_CHECKING:
     from ..simulation import Simulation
@@ -54,6 +70,8 @@ _RECORD_OVERHEAD = 420
 _READ_LIMIT_KINESIS = 10_000
 _READ_LIMIT_DYNAMODB = 1_000
 _MAX_BACKOFF = 60.0
+MAX_WINDOW_STATE = 1_048_576
+"""Bytes of JSON-encoded tumbling-window state at most (spec §2.5, §10.15)."""
 
 
 def _backoff(failures: int) -> float:
@@ -65,6 +83,23 @@ def _backoff(failures: int) -> float:
     # Cap the exponent: a shard blocked for a day fails thousands of times and
     # 2.0 ** 1024 overflows.
     return min(_MAX_BACKOFF, 2.0 ** min(max(0, failures - 1), 16))
+
+
+def _window_state(response: Any) -> dict[str, Any] | None:
+    """The ``state`` object of a tumbling-window response; None when there is none (§2.5)."""
+    if isinstance(response, bytes | bytearray | str):
+        try:
+            response = json.loads(response)
+        except ValueError:
+            return None
+    if not isinstance(response, dict):
+        return None
+    state = response.get("state")
+    return state if isinstance(state, dict) else None
+
+
+def _state_size(state: dict[str, Any]) -> int:
+    return len(json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _event_size(record: Any) -> int:
@@ -187,26 +222,58 @@ class StreamPoller:
         return True
 
     # -- event building --------------------------------------------------------------------
-    def event_builder(self, shard_id: str, batch: tuple[Any, ...]) -> Callable[[], dict[str, Any]]:
-        """A zero-argument builder of the invocation event for ``batch``."""
+    def event_builder(
+        self, shard_id: str, batch: tuple[Any, ...], window: _WindowInvoke | None = None
+    ) -> Callable[[], dict[str, Any]]:
+        """A zero-argument builder of the invocation event for ``batch``.
+
+        With ``window``, the tumbling-window fields of §4.4 follow ``Records``.
+        """
         region = self.sim.region
         stream_arn = self.mapping.settings.event_source_arn
         if self.kind == "kinesis":
             role = self.mapping.function.role
 
-            def build_kinesis() -> dict[str, Any]:
-                return {
-                    "Records": [
-                        kinesis_event_record(r, shard_id, stream_arn, region, role) for r in batch
-                    ]
-                }
+            def build_records() -> list[dict[str, Any]]:
+                return [kinesis_event_record(r, shard_id, stream_arn, region, role) for r in batch]
 
-            return build_kinesis
+        else:
 
-        def build_dynamodb() -> dict[str, Any]:
-            return {"Records": [dynamodb_event_record(r, stream_arn, region) for r in batch]}
+            def build_records() -> list[dict[str, Any]]:
+                return [dynamodb_event_record(r, stream_arn, region) for r in batch]
 
-        return build_dynamodb
+        if window is None:
+            return lambda: {"Records": build_records()}
+        start_ms, end_ms = window.bounds
+        span = {"start": format_iso_s(start_ms), "end": format_iso_s(end_ms)}
+        state, final, early = window.state, window.final, window.early
+
+        def build_window() -> dict[str, Any]:
+            return {
+                "Records": build_records(),
+                "window": dict(span),
+                "state": copy_json(state),
+                "shardId": shard_id,
+                "eventSourceARN": stream_arn,
+                "isFinalInvokeForWindow": final,
+                "isWindowTerminatedEarly": early,
+            }
+
+        return build_window
+
+
+class _WindowInvoke:
+    """What a tumbling-window invocation says about its window (§4.4)."""
+
+    __slots__ = ("bounds", "early", "final", "state")
+
+    def __init__(
+        self, bounds: tuple[int, int], state: dict[str, Any], *, final: bool, early: bool
+    ) -> None:
+        self.bounds = bounds
+        self.state = state
+        self.final = final
+        self.early = early
 
 
 def _active(mapping: EventSourceMapping) -> bool:
@@ -276,8 +343,16 @@ class _ShardWorker:
     def pending(self) -> int:
         return self.buffered() + (0 if self.reader_done else self.unread())
 
+    def windows_open(self) -> bool:
+        """A tumbling window is open: its final invocation is still to come."""
+        return any(lane.window is not None for lane in self.lanes)
+
     def idle(self) -> bool:
-        return self.done or (self.buffered() == 0 and (self.reader_done or self.unread() == 0))
+        return self.done or (
+            self.buffered() == 0
+            and not self.windows_open()
+            and (self.reader_done or self.unread() == 0)
+        )
 
     # -- running -------------------------------------------------------------------------
     async def run(self) -> None:
@@ -285,8 +360,11 @@ class _ShardWorker:
             self.lane_group = tg
             self._build_lanes(tg)
             await self._read_loop()
-            # The shard is closed and read to its end: wait for the lanes.
-            while self.buffered():
+            # The shard is closed and read to its end: wait for the lanes (a
+            # lane with an open tumbling window closes it now, §2.2).
+            for lane in self.lanes:
+                lane.wake.fire()
+            while self.buffered() or self.windows_open():
                 await _wait_any([lane.emptied for lane in self.lanes])
             tg.cancel_scope.cancel()
         self.done = True
@@ -296,10 +374,17 @@ class _ShardWorker:
         for lane in self.lanes:
             lane.retired = True
             lane.wake.fire()
-        count = self.poller.mapping.settings.parallelization_factor
+        count = self.lane_count()
         self.lanes = [_Lane(self, i) for i in range(count)]
         for lane in self.lanes:
             tg.start_soon(lane.run, name=f"lane-{self.shard_id}-{lane.index}")
+
+    def lane_count(self) -> int:
+        """ParallelizationFactor lanes; one with tumbling windows (state is per shard)."""
+        settings = self.poller.mapping.settings
+        if settings.tumbling_window_in_seconds > 0:
+            return 1
+        return settings.parallelization_factor
 
     def _lane_for(self, key: str) -> _Lane:
         if len(self.lanes) == 1:
@@ -353,10 +438,10 @@ class _ShardWorker:
                 continue
             settings = mapping.settings
             assert self.lane_group is not None
-            if settings.parallelization_factor != len(self.lanes):
+            if self.lane_count() != len(self.lanes):
                 # Re-partitioning keys while records are buffered could reorder
                 # a key: drain first, then rebuild the lanes.
-                if self.buffered():
+                if self.buffered() or self.windows_open():
                     await _wait_any([lane.emptied for lane in self.lanes])
                     continue
                 self._build_lanes(self.lane_group)
@@ -458,6 +543,14 @@ class _Lane:
         self.wake = Signal(worker.poller.sim.kernel)
         self.emptied = Signal(worker.poller.sim.kernel)
         self.retired = False
+        # Tumbling window: the open window's [start, end) in epoch ms, the
+        # state the last successful invocation returned, whether the window
+        # (or its part since an early termination) was invoked, and whether
+        # the last state was too large (an early-terminating invoke is due).
+        self.window: tuple[int, int] | None = None
+        self.window_state: dict[str, Any] = {}
+        self.window_invoked = False
+        self.window_early = False
 
     def buffered(self) -> int:
         return len(self.queue) + len(self.batch) + sum(len(h) for h in self.halves)
@@ -473,10 +566,16 @@ class _Lane:
                 if self.halves:
                     self.batch = self.halves.pop()
                     self.attempts = 0
+                elif self.window is not None and self._window_due():
+                    await self._close_window()
+                    continue
                 elif not self.queue:
                     self.emptied.fire()
                     self.worker.need_records.fire()
-                    await self.wake.wait()
+                    if self.window is None:
+                        await self.wake.wait()
+                    else:
+                        await self._wait_window_end()
                     continue
                 else:
                     if not await self._fill_window():
@@ -512,12 +611,139 @@ class _Lane:
     def _queued_bytes(self) -> int:
         return sum(_event_size(r) for r in self.queue)
 
+    # -- tumbling windows -------------------------------------------------------------------
+    def _window_of(self, record: Any) -> tuple[int, int]:
+        """The window holding ``record``: aligned to the window length since the epoch (§10.15)."""
+        span = self.poller.mapping.settings.tumbling_window_in_seconds * 1000
+        start = record.arrival_ms - record.arrival_ms % span
+        return start, start + span
+
+    def _window_due(self) -> bool:
+        """Whether the open window must be closed (or early-terminated) before anything else."""
+        assert self.window is not None
+        if self.window_early or self.poller.mapping.settings.tumbling_window_in_seconds <= 0:
+            return True
+        if self.queue:
+            # A record of a later window is next.
+            return self._window_of(self.queue[0]) != self.window
+        if self.worker.reader_done:
+            return True  # the shard ended: its window closes (§2.2)
+        # Idle shard: the window's end has passed and every record that arrived
+        # before it has been read (nothing unread is left on the shard).
+        now_ms = self.poller.clock.now_ms()
+        return now_ms >= self.window[1] and self.worker.unread() == 0
+
+    async def _wait_window_end(self) -> None:
+        """Wait for records or the open window's end (then poll-tick by poll-tick)."""
+        assert self.window is not None
+        clock = self.poller.clock
+        deadline = self.window[1] / 1000
+        if clock.now() >= deadline:
+            # Past the end, records that arrived before it are still unread:
+            # the reader wakes this lane with them, or the next tick re-checks.
+            deadline = clock.now() + self.poller.poll_interval
+        with clock.move_on_at(deadline):
+            await self.wake.wait()
+
+    def _open_window(self, bounds: tuple[int, int]) -> None:
+        self.window = bounds
+        self.window_state = {}
+        self.window_invoked = False
+        self.window_early = False
+
+    def _accept_state(self, state: dict[str, Any]) -> None:
+        self.window_state = state
+        self.window_invoked = True
+        if _state_size(state) > MAX_WINDOW_STATE:
+            self.window_early = True
+
+    async def _close_window(self) -> None:
+        """The state-only invocation that ends the open window (or part of it, when early)."""
+        assert self.window is not None
+        poller = self.poller
+        mapping = poller.mapping
+        early = self.window_early
+        if not self.window_invoked and not early:
+            self.window = None  # nothing was invoked in it: nothing to report
+            return
+        clock = poller.clock
+        shard_id = self.worker.shard_id
+        invoke = _WindowInvoke(self.window, self.window_state, final=True, early=early)
+        metrics = mapping.metrics_store
+        try:
+            outcome = await mapping.function.invoke(
+                poller.event_builder(shard_id, (), invoke),
+                source=poller.kind,
+                mapping_uuid=mapping.uuid,
+                shard_id=shard_id,
+            )
+        except ResourceNotFoundException:
+            self.last_end = clock.now()
+            mapping.last_processing_result = "PROBLEM: Function not found"
+            self.failures += 1
+            await clock.sleep(_backoff(self.failures))
+            return
+        self.last_end = clock.now()
+        if outcome.status == "throttled":
+            metrics.add("Throttles")
+            self.failures += 1
+            await clock.sleep(_backoff(self.failures))
+            return
+        metrics.add("Invocations")
+        self.last_request_id = outcome.request_id or self.last_request_id
+        ok = outcome.status == "success" and _window_state(outcome.response) is not None
+        if ok:
+            mapping.last_processing_result = "OK"
+            self.attempts = 0
+            self.failures = 0
+            if early:
+                # The same window goes on with a fresh state (§2.5).
+                self.window_state = {}
+                self.window_invoked = False
+                self.window_early = False
+            else:
+                self.window = None
+            return
+        # A failed final invocation blocks the shard; it is retried under the
+        # mapping's retry settings (§2.5), with the usual backoff.
+        if outcome.status in ("function_error", "timeout"):
+            metrics.add("Errors")
+        mapping.last_processing_result = "PROBLEM: Function call failed"
+        self.attempts += 1
+        limit = mapping.settings.maximum_retry_attempts
+        if limit != -1 and self.attempts > limit:
+            mapping.log.warning(
+                "window.final_invoke_abandoned",
+                shard=shard_id,
+                window_start=invoke.bounds[0],
+                attempts=self.attempts,
+            )
+            self.attempts = 0
+            self.failures = 0
+            if early:
+                self.window_state = {}
+                self.window_invoked = False
+                self.window_early = False
+            else:
+                self.window = None
+            return
+        self.failures += 1
+        await clock.sleep(_backoff(self.failures))
+
     def _take_batch(self) -> None:
         limit = self.poller.mapping.settings.batch_size
         batch: list[Any] = []
         size = 0
+        window: tuple[int, int] | None = None
+        if self.poller.mapping.settings.tumbling_window_in_seconds > 0 and self.queue:
+            window = self._window_of(self.queue[0])
+            if self.window != window:
+                self._open_window(window)
         while self.queue and len(batch) < limit:
-            record_size = _event_size(self.queue[0])
+            record = self.queue[0]
+            if window is not None and not window[0] <= record.arrival_ms < window[1]:
+                break  # one window per batch
+            record_size = _event_size(record)
             if batch and size + record_size > PAYLOAD_LIMIT:
                 break
             size += record_size
@@ -539,9 +765,12 @@ class _Lane:
         batch = tuple(self.batch)
         metrics = mapping.metrics_store
         metrics.iterator_age(clock.now_ms() - batch[-1].arrival_ms, clock.now())
+        window: _WindowInvoke | None = None
+        if self.window is not None and settings.tumbling_window_in_seconds > 0:
+            window = _WindowInvoke(self.window, self.window_state, final=False, early=False)
         try:
             outcome = await function.invoke(
-                poller.event_builder(self.worker.shard_id, batch),
+                poller.event_builder(self.worker.shard_id, batch, window),
                 source=poller.kind,
                 mapping_uuid=mapping.uuid,
                 shard_id=self.worker.shard_id,
@@ -566,6 +795,19 @@ class _Lane:
         metrics.add("InvokedEventCount", len(batch))
         self.last_request_id = outcome.request_id or self.last_request_id
         self.attempts += 1
+        state: dict[str, Any] | None = None
+        if window is not None and outcome.status == "success":
+            state = _window_state(outcome.response)
+            if state is None:
+                # A window invocation must return an object with ``state`` (§2.5).
+                mapping.log.warning(
+                    "handler.window_state_missing",
+                    shard=self.worker.shard_id,
+                    reason="a tumbling-window invocation must return an object with a "
+                    "'state' object; the invocation counts as failed",
+                )
+                await self._failed(outcome, function_error=None, bisect=False)
+                return
         from ..handlers.responses import parse_batch_response
 
         parsed = parse_batch_response(
@@ -583,6 +825,8 @@ class _Lane:
                 "batch as fully successful and those records are not retried",
             )
         if parsed.kind == "success":
+            if state is not None:
+                self._accept_state(state)
             self._succeeded(len(batch))
             return
         if parsed.kind == "partial":
@@ -590,6 +834,8 @@ class _Lane:
             by_id = {r.sequence_number: i for i, r in enumerate(batch)}
             lowest = min(by_id[i] for i in parsed.failed_ids)
             if lowest > 0:
+                if state is not None:
+                    self._accept_state(state)
                 self._partial_progress(lowest)
                 return
             await self._failed(outcome, function_error=None, bisect=False)

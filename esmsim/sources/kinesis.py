@@ -687,9 +687,7 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         self._check_open(shard)
         return shard
 
-    def _split(
-        self, shard: KinesisShard, new: int, now: int
-    ) -> tuple[KinesisShard, KinesisShard]:
+    def _split(self, shard: KinesisShard, new: int, now: int) -> tuple[KinesisShard, KinesisShard]:
         shard.close(now)
         hash_range = (shard.starting_hash_key, shard.ending_hash_key)
         left = self._new_shard(now, (hash_range[0], new - 1), shard.shard_id)
