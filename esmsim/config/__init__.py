@@ -1,8 +1,26 @@
-"""Reading esmsim config files: CloudFormation-style YAML plus a Simulation section."""
+"""Reading esmsim config files: CloudFormation-style YAML plus a Simulation section.
 
+``load_config(path)`` checks a file statically and returns a ``RunConfig``;
+``cfg.build(sim)`` creates its resources and producers in a ``Simulation`` and
+returns a ``BuiltRun``. Both raise ``ConfigError`` listing every problem with
+its path. ``check_config(path)`` returns ``(problems, warnings)`` without
+raising (what ``esmsim validate`` prints).
+"""
+
+from ._build import BuiltRun as BuiltRun
+from ._build import TableWriter as TableWriter
 from ._durations import parse_duration as parse_duration
 from ._loader import ConfigError as ConfigError
 from ._loader import RunConfig as RunConfig
+from ._loader import check_config as check_config
 from ._loader import load_config as load_config
 
-__all__ = ("ConfigError", "RunConfig", "load_config", "parse_duration")
+__all__ = (
+    "BuiltRun",
+    "ConfigError",
+    "RunConfig",
+    "TableWriter",
+    "check_config",
+    "load_config",
+    "parse_duration",
+)

@@ -1,4 +1,4 @@
-"""Durations as people write them: ``90``, ``90s``, ``30m``, ``48h``, ``7d``, ``1h30m``."""
+"""Durations as people write them: ``90``, ``250ms``, ``90s``, ``30m``, ``48h``, ``1h30m``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 __all__ = ("parse_duration",)
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|[smhdw])")
 
 
 def parse_duration(value: object) -> float:
@@ -17,7 +17,9 @@ def parse_duration(value: object) -> float:
         ValueError: with a message saying what is allowed.
     """
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration; use seconds or text like 90s, 30m, 48h, 7d")
+        raise ValueError(
+            f"{value!r} is not a duration; use seconds or text like 250ms, 90s, 30m, 48h, 7d"
+        )
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError(f"{value!r} is negative; a duration must be >= 0")
@@ -36,4 +38,6 @@ def parse_duration(value: object) -> float:
             pos = match.end()
         if text and pos == len(text):
             return total
-    raise ValueError(f"{value!r} is not a duration; use seconds or text like 90s, 30m, 48h, 7d")
+    raise ValueError(
+        f"{value!r} is not a duration; use seconds or text like 250ms, 90s, 30m, 48h, 7d"
+    )

@@ -9,11 +9,14 @@ retire after their batch.
 
 Each poller gathers one batch at a time (BatchSize, the batching window of
 standard queues, the 6 MB payload), invokes the function and then deletes what
-succeeded. Messages received past the 6 MB payload are held by the poller for
-its next batch (not released early: a release would spend one of the
-message's ``maxReceiveCount`` receives). A message that reappears while its
-batch is still gathering (a window longer than the visibility timeout) is in
-the batch once, under its latest receipt handle.
+succeeded (DeleteMessageBatch, as Lambda does). Messages received past the
+6 MB payload are held by the poller for its next batch (not released early: a
+release would spend one of the message's ``maxReceiveCount`` receives) unless
+their visibility would end before that batch could finish. A message that
+reappears while its batch is still gathering (a window longer than the
+visibility timeout) is in the batch once, under its latest receipt handle. A
+mapping disabled or deleted while a batch gathers invokes nothing; a deleted
+mapping lets the invocations already running finish and settle.
 
 A function error leaves the whole batch to reappear after the visibility
 timeout and makes the mapping back off (one poller fewer per failed batch, not
@@ -110,6 +113,10 @@ class SqsPoller:
         """No message left in the queue and no batch in flight."""
         return self.active_batches == 0 and self.pending() == 0
 
+    def _stopped(self) -> bool:
+        """The mapping was disabled or deleted (a call, so type checkers re-read it)."""
+        return not self.mapping.enabled
+
     def ceiling(self) -> int:
         """The most concurrent batches this mapping may run right now."""
         limit = self.mapping.settings.maximum_concurrency
@@ -127,7 +134,9 @@ class SqsPoller:
             self.target = self.floor()
             self._spawn(tg)
             await self._control()
-            tg.cancel_scope.cancel()
+            # Deleted. Not cancelled: a poller finishes the invocation it is
+            # running (a handler is never cut off mid-flight, and its batch is
+            # settled), then stops; idle pollers wake on the change and stop.
 
     def _spawn(self, tg: anyio.abc.TaskGroup) -> None:
         while self.running < self.target:
@@ -197,6 +206,11 @@ class SqsPoller:
                 batch = await self._gather(held)
                 if not batch:
                     continue
+                if self._stopped():
+                    # Disabled or deleted while gathering: no invocation.
+                    held[:0] = batch
+                    self._let_go(held)
+                    continue
                 self.active_batches += 1
                 try:
                     backoff, succeeded = await self._invoke(batch, backoff)
@@ -240,12 +254,16 @@ class SqsPoller:
         keep = self.record_filter
         if keep is None:
             return messages
-        kept = [m for m in messages if keep(m)]
-        dropped = len(messages) - len(kept)
+        kept: list[Any] = []
+        dropped = 0
+        for message in messages:
+            if keep(message):
+                kept.append(message)
+            else:
+                # Lambda deletes what the filter drops (spec §6, §10.7).
+                self.queue.delete_message(ReceiptHandle=message.receipt_handle)
+                dropped += 1
         if dropped:
-            for message in messages:
-                if not keep(message):
-                    self.queue.delete_message(ReceiptHandle=message.receipt_handle)
             metrics.add("FilteredOutEventCount", dropped)
             metrics.settle("filtered", dropped)
         return kept
@@ -293,6 +311,16 @@ class SqsPoller:
             return True
 
         carried, held[:] = list(held), []
+        if carried:
+            # A held message whose visibility would end before an invocation
+            # could finish goes back to the queue now rather than risk being
+            # processed twice at once (FIFO: out of order).
+            room = float(self.queue.visibility_timeout) - self.mapping.function.timeout
+            now = self.clock.now()
+            stale = [entry for entry in carried if now > entry[1] + room]
+            if stale:
+                self._let_go(stale)
+                carried = [entry for entry in carried if now <= entry[1] + room]
         for message, at in carried:
             if held or not take(message, at):
                 held.append((message, at))
@@ -363,13 +391,15 @@ class SqsPoller:
             backoff += 1
             wait = min(_MAX_BACKOFF, 2.0 ** min(backoff - 1, 16))
             retry_ends = clock.now() + wait + mapping.function.timeout
-            if retry_ends > let_go_at or mapping.deleted or not mapping.enabled:
+            if retry_ends > let_go_at or self._stopped():
                 # A retry could outlive the visibility timeout: Lambda lets go
                 # and the messages reappear in the queue on their own. (A retry
                 # running past it would overlap their next receive, breaking
                 # FIFO group order.)
                 return backoff, False
             await clock.sleep(wait)
+            if self._stopped():
+                return backoff, False
         metrics.add("Invocations")
         metrics.add("InvokedEventCount", len(frozen))
         from ..handlers.responses import parse_batch_response
@@ -422,11 +452,15 @@ class SqsPoller:
             return
         queue = self.queue
         before = queue.message_count()
-        for message in messages:
+        for start in range(0, len(messages), 10):  # DeleteMessageBatch, as Lambda does
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m.receipt_handle}
+                for i, m in enumerate(messages[start : start + 10])
+            ]
             try:
-                queue.delete_message(ReceiptHandle=message.receipt_handle)
+                queue.delete_message_batch(Entries=entries)
             except Exception:  # the queue was deleted meanwhile
-                continue
+                break
         deleted = max(0, before - queue.message_count())
         metrics = self.mapping.metrics_store
         metrics.add("DeletedEventCount", deleted)

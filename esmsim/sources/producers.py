@@ -290,6 +290,15 @@ class Producer:
         if body is not None and not isinstance(body, str):
             raise ValueError("body: expected a template string")
         self._template = body
+        if body is not None:
+            try:
+                body.format(n=0, key="k", time="t", poison="false", pad="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"body: {body!r} is not a valid template ({type(exc).__name__}: {exc}); "
+                    "placeholders are {n}, {key}, {time}, {poison}, {pad}, and literal braces "
+                    "are doubled: '{{\"n\": {n}}}'"
+                ) from None
         # Which placeholders the template uses: fields it does not use are never
         # computed (formatting an ISO time per record would dominate the cost).
         self._fields = (

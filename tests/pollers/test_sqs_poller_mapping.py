@@ -322,3 +322,50 @@ def test_deleted_queue_leaves_the_mapping_idle() -> None:
         assert sim.run_until_idle_sync(max_seconds=60) == 0
         assert all_bodies(fn.invocations) == ["first"]
         assert m.state == "Enabled"
+
+
+def test_deleting_a_mapping_lets_the_running_invocation_finish() -> None:
+    """A mapping deleted mid-invocation lets the handler finish and settles its batch (§1)."""
+    with esmsim.Simulation(seed=57) as sim:
+        q = sim.sqs_queue("jobs", VisibilityTimeout=60)
+
+        async def handler(event: Event, context: Any) -> None:
+            await asyncio.sleep(10)
+
+        fn = sim.function("f", handler, Timeout=30)
+        m = sim.event_source_mapping(FunctionName="f", EventSourceArn=q.arn)
+        q.send_message(MessageBody="in flight")
+        sim.run_sync(5)
+        m.delete()
+        q.send_message(MessageBody="after delete")
+        sim.run_sync(100)
+
+        (inv,) = fn.invocations
+        assert inv.status == "success"
+        assert inv.ended_at - inv.started_at == pytest.approx(10, abs=0.1)
+        assert [msg["Body"] for msg in q.messages()] == ["after delete"]
+        assert m.metrics["DeletedEventCount"] == 1
+
+
+def test_disabling_a_mapping_mid_window_invokes_nothing() -> None:
+    """Disabled while a batching window is open: the gathered messages are not invoked (§1)."""
+    with esmsim.Simulation(seed=58) as sim:
+        q = sim.sqs_queue("jobs", VisibilityTimeout=60)
+        fn = sim.function("f", lambda event, context: None, Timeout=5)
+        m = sim.event_source_mapping(
+            FunctionName="f",
+            EventSourceArn=q.arn,
+            BatchSize=50,
+            MaximumBatchingWindowInSeconds=20,
+        )
+        q.send_message(MessageBody="gathered")
+        sim.run_sync(5)
+        m.update(Enabled=False)
+        sim.run_sync(120)
+        assert fn.invocations == []
+        (msg,) = q.messages()
+        assert msg["Body"] == "gathered"
+
+        m.update(Enabled=True)
+        sim.run_until_idle_sync(max_seconds=120)
+        assert all_bodies(fn.invocations) == ["gathered"]
