@@ -38,11 +38,14 @@ def test_python_dash_m_esmsim_works() -> None:
     assert out.stdout.startswith("esmsim ")
 
 
-def test_run_the_demo_config_exits_zero() -> None:
+def test_run_the_demo_config_exits_zero(tmp_path: Path) -> None:
     """``esmsim run config.yaml`` runs the demo for its duration and exits 0."""
-    result = runner.invoke(app, ["run", str(ROOT / "config.yaml"), "--duration", "2h"])
+    result = runner.invoke(
+        app, ["run", str(ROOT / "config.yaml"), "--duration", "2h", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     assert "simulated   7200.000 s" in result.output
+    assert "conservation:" in result.output
 
 
 def test_run_logs_json_lines_with_simulated_time(tmp_path: Path) -> None:
@@ -50,13 +53,23 @@ def test_run_logs_json_lines_with_simulated_time(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("Simulation: {Seed: 1, Duration: 60, StartTime: '2024-01-01T00:00:00Z'}\n")
     out = subprocess.run(
-        [sys.executable, "-m", "esmsim", "run", str(cfg), "--log-format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "esmsim",
+            "run",
+            str(cfg),
+            "--log-format",
+            "json",
+            "--out",
+            str(tmp_path / "run"),
+        ],
         capture_output=True,
         text=True,
         check=True,
     )
     lines = [json.loads(line) for line in out.stderr.splitlines() if line.strip()]
-    assert [line["event"] for line in lines] == ["run.start", "run.complete"]
+    assert [line["event"] for line in lines] == ["run.start", "run.complete", "results.written"]
     assert lines[-1]["sim_time"] == "2024-01-01T00:01:00.000Z"
     assert all("sim_time" in line for line in lines)
 
@@ -81,10 +94,11 @@ def test_validate_accepts_a_good_config() -> None:
 
 def test_bad_options_exit_2_with_the_option_named(tmp_path: Path) -> None:
     """Invalid ``--duration`` and ``--clock`` values exit 2 naming the option."""
-    result = runner.invoke(app, ["run", str(ROOT / "config.yaml"), "--duration", "soon"])
+    out = ["--out", str(tmp_path / "run")]
+    result = runner.invoke(app, ["run", str(ROOT / "config.yaml"), "--duration", "soon", *out])
     assert result.exit_code == 2
     assert "--duration" in result.output
-    result = runner.invoke(app, ["run", str(ROOT / "config.yaml"), "--clock", "fast"])
+    result = runner.invoke(app, ["run", str(ROOT / "config.yaml"), "--clock", "fast", *out])
     assert result.exit_code == 2
     assert "--clock" in result.output
 

@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import heapq
 import selectors
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVarTuple
 
 from ._exceptions import SimulationStalled
 
@@ -47,6 +49,8 @@ _STALL_GRACE_SECONDS = 0.5
 # when the thread finishes. The cap only bounds how long a lost wake-up could
 # delay us; it does not move virtual time.
 _HELD_WAIT_SECONDS = 1.0
+
+_Ts = TypeVarTuple("_Ts")
 
 _SelectResult = list[tuple[selectors.SelectorKey, int]]
 
@@ -103,6 +107,36 @@ class _VirtualSelector(selectors.BaseSelector):
         return []
 
 
+class _FifoTimerHandle(asyncio.TimerHandle):
+    """A timer that, among timers due at the same instant, fires in scheduling order.
+
+    asyncio's heap compares deadlines only, so timers due at the same instant
+    fire in whatever order the heap happens to hold them, and adding any
+    unrelated timer (a metrics sampler, a run split into chunks) can reshuffle
+    them. In a simulation many timers share an instant (every shard polls on
+    whole seconds), so that would make traces depend on unrelated work. A
+    per-loop sequence number breaks ties first-scheduled-first.
+    """
+
+    __slots__ = ("_seq",)
+
+    def __init__(self, seq: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seq = seq
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, _FifoTimerHandle):
+            if self._when == other._when:  # type: ignore[attr-defined]
+                return self._seq < other._seq
+            return bool(self._when < other._when)  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, _FifoTimerHandle):
+            return self < other or self is other
+        return NotImplemented
+
+
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """An asyncio loop whose ``time()`` is virtual and jumps to the next timer.
 
@@ -123,6 +157,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._quiescent_waiters: list[asyncio.Future[None]] = []
         self._advance_waiters: list[asyncio.Future[None]] = []
         self.timer_advances = 0
+        self._timer_seq = 0
 
     # -- time ---------------------------------------------------------------
     def time(self) -> float:
@@ -145,6 +180,22 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             for fut in waiters:
                 if not fut.done():
                     fut.set_result(None)
+
+    def call_at(
+        self,
+        when: float,
+        callback: Callable[[*_Ts], object],
+        *args: *_Ts,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.TimerHandle:
+        """``BaseEventLoop.call_at`` with first-scheduled-first ties (``_FifoTimerHandle``)."""
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+        self._timer_seq += 1
+        timer = _FifoTimerHandle(self._timer_seq, when, callback, args, self, context)
+        heapq.heappush(self._scheduled, timer)  # type: ignore[attr-defined]
+        timer._scheduled = True  # type: ignore[attr-defined]
+        return timer
 
     # -- holds ----------------------------------------------------------------
     @contextlib.contextmanager

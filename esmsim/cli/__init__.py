@@ -5,6 +5,8 @@ path), 1 anything else. Logs go to stderr (console on a TTY, JSON otherwise or
 with ``--log-format json``); results go to stdout.
 """
 
+from . import _events as _events
+from . import _report as _report
 from . import _run as _run
 from . import _validate as _validate
 from ._app import app as app

@@ -1,7 +1,8 @@
-"""``esmsim run``: run a config, show progress, print a summary, write results."""
+"""``esmsim run``: run a config, show progress, print a summary, write the run directory."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,10 @@ from ..config import ConfigError, load_config, parse_duration
 from ..simulation import Simulation
 from ._app import LogFormatOption, LogLevelOption, app, configure_logs, invalid
 
-__all__ = ("run",)
+__all__ = ("PROGRESS_STEPS", "print_summary", "run")
+
+PROGRESS_STEPS = 200
+"""The run advances in this many chunks so the progress bar moves."""
 
 
 @app.command()
@@ -23,17 +27,24 @@ def run(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the config's seed.")] = None,
     clock: Annotated[str | None, typer.Option("--clock", help="virtual (default) or wall.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The run directory (default runs/<config>-seed<N>)."),
+    ] = None,
+    sample_interval: Annotated[
+        float, typer.Option("--sample-interval", help="Simulated seconds between metric samples.")
+    ] = 60.0,
     log_format: LogFormatOption = None,
     log_level: LogLevelOption = "info",
 ) -> None:
-    """Run a config and print a summary."""
+    """Run a config, print a summary per mapping and write the run directory."""
     configure_logs(log_format, log_level)
     try:
         cfg = load_config(config)
     except ConfigError as exc:
         invalid(exc.problems)
     problems: list[str] = []
-    seconds = cfg.duration
+    seconds = float(cfg.duration)
     if duration is not None:
         try:
             seconds = parse_duration(duration)
@@ -42,29 +53,127 @@ def run(
     mode = clock or cfg.clock
     if mode not in ("virtual", "wall"):
         problems.append(f"--clock: {mode!r} is not one of: virtual, wall")
+    if not sample_interval > 0:
+        problems.append(f"--sample-interval: expected seconds > 0, got {sample_interval}")
     if problems:
         invalid(problems)
+    run_seed = cfg.seed if seed is None else seed
+    out_dir = out if out is not None else Path("runs") / f"{_slug(config.stem)}-seed{run_seed}"
     log = get_logger(config=str(config))
     with Simulation(
-        seed=cfg.seed if seed is None else seed,
+        seed=run_seed,
         clock="wall" if mode == "wall" else "virtual",
         start_time=cfg.start_time,
     ) as sim:
         # Lines logged from this thread carry the simulation's time too.
         token = current_clock.set(sim.clock)
         try:
-            _run_and_report(sim, config, mode, seconds, log)
+            summary = _build_and_run(sim, cfg, seconds, out_dir, sample_interval, log)
         finally:
             current_clock.reset(token)
+    print_summary(summary, config=config, out_dir=out_dir)
 
 
-def _run_and_report(sim: Simulation, config: Path, mode: str, seconds: float, log: Any) -> None:
-    started = sim.now
-    log.info("run.start", seed=sim.seed, clock=mode, duration_s=seconds)
-    sim.run_sync(seconds)
-    log.info("run.complete", simulated_s=sim.now - started)
-    typer.echo(f"config      {config}")
-    typer.echo(f"seed        {sim.seed}")
-    typer.echo(f"clock       {mode}")
-    typer.echo(f"simulated   {sim.now - started:.3f} s")
-    typer.echo(f"ended at    {sim.clock.wall():%Y-%m-%dT%H:%M:%S}Z")
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
+
+
+def _build_and_run(
+    sim: Simulation, cfg: Any, seconds: float, out_dir: Path, interval: float, log: Any
+) -> dict[str, Any]:
+    from ..results import Recorder
+
+    names: dict[str, str] = {}
+    echo: Any = None
+    build = getattr(cfg, "build", None)
+    if build is not None:
+        try:
+            built = build(sim)
+        except ConfigError as exc:
+            invalid(exc.problems)
+        for warning in getattr(built, "warnings", None) or []:
+            typer.echo(f"warning: {warning}", err=True)
+        for logical_id, mapping in (getattr(built, "mappings", None) or {}).items():
+            names[str(mapping.uuid)] = str(logical_id)
+        echo_fn = getattr(built, "echo", None) or getattr(cfg, "echo", None)
+        echo = echo_fn() if callable(echo_fn) else None
+    recorder = Recorder(sim, out_dir, sample_interval=interval, config_echo=echo, names=names)
+    recorder.attach()
+    log.info("run.start", seed=sim.seed, clock=sim.clock_mode, duration_s=seconds)
+    _advance(sim, seconds)
+    log.info("run.complete", simulated_s=sim.clock.elapsed())
+    return recorder.finish()
+
+
+def _advance(sim: Simulation, seconds: float) -> None:
+    """Run ``seconds`` in chunks, with a progress bar in simulated time on a TTY."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    console = Console(stderr=True)
+    begin = sim.clock.elapsed()
+    steps = PROGRESS_STEPS if seconds > 0 else 1
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[at]}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("run", total=seconds or 1.0, at="")
+        for step in range(1, steps + 1):
+            # Absolute targets: chunks never accumulate float error.
+            target = begin + seconds * step / steps
+            sim.run_sync(max(0.0, target - sim.clock.elapsed()))
+            progress.update(
+                task,
+                completed=sim.clock.elapsed() - begin,
+                at=f"{sim.clock.wall():%Y-%m-%d %H:%M:%S}Z",
+            )
+
+
+def print_summary(summary: dict[str, Any], *, config: Path | None, out_dir: Path) -> None:
+    """The per-mapping table and the conservation line, on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..results import conservation_line
+
+    if config is not None:
+        typer.echo(f"config      {config}")
+    typer.echo(f"seed        {summary['seed']}")
+    typer.echo(f"clock       {summary['clock']}")
+    typer.echo(f"simulated   {float(summary['simulated_seconds']):.3f} s")
+    typer.echo(f"ended at    {summary['end'][:19]}Z")
+    mappings = summary.get("mappings", {})
+    if mappings:
+        table = Table(title="event source mappings", title_justify="left")
+        columns = (
+            ("mapping", "name"),
+            ("invocations", "invocations"),
+            ("errors", "errors"),
+            ("throttles", "throttles"),
+            ("delivered", "delivered"),
+            ("filtered", "filtered"),
+            ("discarded", "discarded"),
+            ("dead-lettered", "dead_lettered"),
+            ("expired", "expired"),
+            ("pending", "pending"),
+            ("max age", ""),
+        )
+        for header, _ in columns:
+            table.add_column(header, justify="left" if header == "mapping" else "right")
+        for uuid in sorted(mappings, key=lambda u: (str(mappings[u].get("name")), u)):
+            m = mappings[uuid]
+            cells = [str(m.get("name", uuid))]
+            cells += [f"{int(m.get(key, 0)):,}" for _, key in columns[1:-1]]
+            if "iterator_age_max_ms" in m:
+                cells.append(f"{int(m['iterator_age_max_ms']):,} ms")
+            else:
+                cells.append(f"{int(m.get('oldest_message_age_max_s', 0)):,} s")
+            table.add_row(*cells)
+        Console(width=160).print(table)
+    typer.echo(conservation_line(summary))
+    typer.echo(f"results     {out_dir}")

@@ -44,6 +44,8 @@ signal or, if messages are hidden, until the next one becomes visible.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +94,11 @@ class SqsPoller:
         self.max_concurrency_seen = 0
         self.concurrency_samples: list[tuple[float, int]] = []
         self.scale_changed = Signal(sim.kernel)
+        # Idle pollers park here (oldest first); the dispatcher wakes only as
+        # many as there is work for, so a message costs O(1) wake-ups, not one
+        # per poller (with 1,250 pollers that difference is the whole run).
+        self._parked: deque[asyncio.Future[None]] = deque()
+        self._parked_signal = Signal(sim.kernel)
         self.record_filter: Callable[[Any], bool] | None = None
         self.warned_ignored_failures = False
         self._group: anyio.abc.TaskGroup | None = None
@@ -133,6 +140,7 @@ class SqsPoller:
             self._group = tg
             self.target = self.floor()
             self._spawn(tg)
+            tg.start_soon(self._dispatch, name="sqs-dispatcher")
             await self._control()
             # Deleted. Not cancelled: a poller finishes the invocation it is
             # running (a handler is never cut off mid-flight, and its batch is
@@ -268,17 +276,65 @@ class SqsPoller:
             metrics.settle("filtered", dropped)
         return kept
 
-    async def _wait_for_messages(self) -> None:
-        """Long-poll: until something may be receivable, without ticking."""
-        if self.queue.has_receivable_messages():
+    async def _wait_for_messages(self, gathering: bool = False) -> None:
+        """Long-poll: park until the dispatcher says something may be receivable.
+
+        A poller holding a partial batch (waiting out its batching window)
+        parks at the front: new messages join the batch being gathered before
+        an idle poller starts another one, as Lambda fills the open batch.
+        """
+        if self.queue.has_receivable_messages() or self._stopped():
             return
-        visible_at = self.queue.next_visible_at()
-        waiters = [self.queue.signal, self.mapping.changed, self.scale_changed]
-        if visible_at is None:
-            await _wait_any(waiters)
-            return
-        with self.clock.move_on_at(visible_at):
-            await _wait_any(waiters)
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if gathering:
+            self._parked.appendleft(fut)
+        else:
+            self._parked.append(fut)
+        self._parked_signal.fire()
+        try:
+            await fut
+        finally:
+            if not fut.done():
+                fut.cancel()
+                with contextlib.suppress(ValueError):
+                    self._parked.remove(fut)
+
+    def _wake_parked(self, count: int) -> None:
+        parked = self._parked
+        while count > 0 and parked:
+            fut = parked.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                count -= 1
+
+    async def _dispatch(self) -> None:
+        """Wake parked pollers when messages become receivable: one per receive's worth.
+
+        Waits without ticking: on the queue's signal, the mapping's changes, a
+        poller parking, or the instant the next hidden message becomes visible.
+        """
+        mapping = self.mapping
+        queue = self.queue
+        while not mapping.deleted:
+            parked = self._parked
+            if parked:
+                if self._stopped():
+                    self._wake_parked(len(parked))  # they see the change and stop
+                elif self.running > self.target:
+                    self._wake_parked(self.running - self.target)  # surplus retires
+                if parked and not self._stopped() and queue.has_receivable_messages():
+                    visible = queue.approximate_number_of_messages_visible()
+                    self._wake_parked(max(1, -(-visible // 10)))
+                    await asyncio.sleep(0)  # let them receive before looking again
+                    continue
+            visible_at = queue.next_visible_at() if parked else None
+            waiters = [queue.signal, mapping.changed, self.scale_changed, self._parked_signal]
+            if visible_at is None:
+                await _wait_any(waiters)
+            else:
+                with self.clock.move_on_at(visible_at):
+                    await _wait_any(waiters)
+        self._wake_parked(len(self._parked))
 
     async def _gather(self, held: list[Held]) -> list[Held]:
         """One batch: up to BatchSize, within the window (standard queues) and 6 MB.
@@ -350,8 +406,8 @@ class SqsPoller:
             with self.clock.move_on_at(deadline):
                 # Woken without anything to take (a change elsewhere): keep
                 # waiting out the window.
-                while not self.queue.has_receivable_messages():
-                    await self._wait_for_messages()
+                while not self.queue.has_receivable_messages() and not self._stopped():
+                    await self._wait_for_messages(gathering=True)
         return batch
 
     async def _invoke(self, batch: list[Held], backoff: int) -> tuple[int, bool]:
