@@ -13,6 +13,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..sources.s3 import BUCKET_PROPERTIES
+
 __all__ = (
     "ESM_PROPERTIES",
     "FUNCTION_TYPES",
@@ -127,30 +129,8 @@ SNS = TypeSpec(
     },
 )
 
-_S3_NOEFFECT = (
-    "AbacStatus",
-    "AccelerateConfiguration",
-    "AccessControl",
-    "AnalyticsConfigurations",
-    "BucketEncryption",
-    "CorsConfiguration",
-    "IntelligentTieringConfigurations",
-    "InventoryConfigurations",
-    "LifecycleConfiguration",
-    "LoggingConfiguration",
-    "MetadataConfiguration",
-    "MetadataTableConfiguration",
-    "MetricsConfigurations",
-    "NotificationConfiguration",
-    "ObjectLockConfiguration",
-    "ObjectLockEnabled",
-    "OwnershipControls",
-    "PublicAccessBlockConfiguration",
-    "ReplicationConfiguration",
-    "Tags",
-    "VersioningConfiguration",
-    "WebsiteConfiguration",
-)
+# Every AWS::S3::Bucket property the bucket accepts but does not simulate.
+_S3_NOEFFECT = tuple(p for p in BUCKET_PROPERTIES if p != "BucketName")
 S3 = TypeSpec(
     "BucketName",
     {
