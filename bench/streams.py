@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import time
 import resource
+import time
 from typing import Any
 
 from esmsim import Simulation
