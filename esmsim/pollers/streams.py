@@ -667,6 +667,35 @@ class _Lane:
         if _state_size(state) > MAX_WINDOW_STATE:
             self.window_early = True
 
+    async def _invoke(self, build: Callable[[], dict[str, Any]], events: int) -> Any | None:
+        """Invoke the mapping's function; None after backing off when it never ran.
+
+        A deleted function fails before the function runs, so it is retried like a
+        throttle until the records expire (§2.4); its ``events`` count in
+        FailedInvokeEventCount (§5). Neither counts against MaximumRetryAttempts.
+        """
+        poller = self.poller
+        mapping = poller.mapping
+        clock = poller.clock
+        try:
+            outcome = await mapping.function.invoke(
+                build, source=poller.kind, mapping_uuid=mapping.uuid, shard_id=self.worker.shard_id
+            )
+        except ResourceNotFoundException:
+            outcome = None
+            if events:
+                mapping.metrics_store.add("FailedInvokeEventCount", events)
+            mapping.last_processing_result = "PROBLEM: Function not found"
+        else:
+            if outcome.status != "throttled":
+                self.last_end = clock.now()
+                return outcome
+            mapping.metrics_store.add("Throttles")
+        self.last_end = clock.now()
+        self.failures += 1
+        await clock.sleep(_backoff(self.failures))
+        return None
+
     async def _close_window(self) -> None:
         """The state-only invocation that ends the open window (or part of it, when early)."""
         assert self.window is not None
@@ -680,24 +709,8 @@ class _Lane:
         shard_id = self.worker.shard_id
         invoke = _WindowInvoke(self.window, self.window_state, final=True, early=early)
         metrics = mapping.metrics_store
-        try:
-            outcome = await mapping.function.invoke(
-                poller.event_builder(shard_id, (), invoke),
-                source=poller.kind,
-                mapping_uuid=mapping.uuid,
-                shard_id=shard_id,
-            )
-        except ResourceNotFoundException:
-            self.last_end = clock.now()
-            mapping.last_processing_result = "PROBLEM: Function not found"
-            self.failures += 1
-            await clock.sleep(_backoff(self.failures))
-            return
-        self.last_end = clock.now()
-        if outcome.status == "throttled":
-            metrics.add("Throttles")
-            self.failures += 1
-            await clock.sleep(_backoff(self.failures))
+        outcome = await self._invoke(poller.event_builder(shard_id, (), invoke), events=0)
+        if outcome is None:
             return
         metrics.add("Invocations")
         self.last_request_id = outcome.request_id or self.last_request_id
@@ -785,35 +798,16 @@ class _Lane:
         mapping = poller.mapping
         clock = poller.clock
         settings = mapping.settings
-        function = mapping.function
         batch = tuple(self.batch)
         metrics = mapping.metrics_store
         metrics.iterator_age(clock.now_ms() - batch[-1].arrival_ms, clock.now())
         window: _WindowInvoke | None = None
         if self.window is not None and settings.tumbling_window_in_seconds > 0:
             window = _WindowInvoke(self.window, self.window_state, final=False, early=False)
-        try:
-            outcome = await function.invoke(
-                poller.event_builder(self.worker.shard_id, batch, window),
-                source=poller.kind,
-                mapping_uuid=mapping.uuid,
-                shard_id=self.worker.shard_id,
-            )
-        except ResourceNotFoundException:
-            # The function was deleted: the invoke fails before the function
-            # runs, so it is retried like a throttle until the records expire
-            # (§2.4); its events count in FailedInvokeEventCount (§5).
-            self.last_end = clock.now()
-            metrics.add("FailedInvokeEventCount", len(batch))
-            mapping.last_processing_result = "PROBLEM: Function not found"
-            self.failures += 1
-            await clock.sleep(_backoff(self.failures))
-            return
-        self.last_end = clock.now()
-        if outcome.status == "throttled":
-            metrics.add("Throttles")
-            self.failures += 1
-            await clock.sleep(_backoff(self.failures))
+        outcome = await self._invoke(
+            poller.event_builder(self.worker.shard_id, batch, window), events=len(batch)
+        )
+        if outcome is None:
             return
         metrics.add("Invocations")
         metrics.add("InvokedEventCount", len(batch))
