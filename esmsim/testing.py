@@ -486,8 +486,9 @@ class EventFactory:
         for payload, key in zip(payloads, keys, strict=True):
             data = _data(payload)
             arrival = self._tick()
-            seq = shard.next_sequence(arrival)
-            record = KinesisRecord(seq, arrival, key, data, len(data) + len(key.encode()))
+            size = len(data) + len(key.encode())
+            seq = str(shard.write(arrival, key, data, size))
+            record = KinesisRecord(seq, arrival, key, data, size)
             records.append(kinesis_event_record(record, shard_id, arn, self.region, role))
         self._kinesis_counter += len(payloads)
         return {"Records": records}

@@ -22,3 +22,4 @@ from ._kernel import Kernel as Kernel
 from ._logging import get_logger as get_logger
 from ._loop import VirtualTimeLoop as VirtualTimeLoop
 from ._signal import Signal as Signal
+from ._signal import wait_any as wait_any

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import random
-import uuid
 
 __all__ = ("IdFactory", "Seeds")
 
@@ -33,6 +32,11 @@ class Seeds:
         return IdFactory(self.rng(kind, name))
 
 
+# Version 4 in bits 76..79, variant 0b10 in bits 62..63 (what uuid.UUID(version=4) sets).
+_UUID_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & (2**128 - 1)
+_UUID_SET = (4 << 76) | (0x8000 << 48)
+
+
 class IdFactory:
     """Ids in AWS's shapes, drawn from one seeded generator."""
 
@@ -47,8 +51,15 @@ class IdFactory:
         return self._rng
 
     def uuid4(self) -> str:
-        """A version-4 UUID string (message ids, request ids)."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A version-4 UUID string (message ids, request ids).
+
+        The text ``str(uuid.UUID(int=bits, version=4))`` gives, without making a
+        ``UUID`` (this runs once per invocation and per message): set the version
+        nibble and the RFC 4122 variant bits, then print the dashed hex.
+        """
+        bits = self._rng.getrandbits(128) & _UUID_KEEP | _UUID_SET
+        h = f"{bits:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def hex(self, nbytes: int) -> str:
         """``2*nbytes`` lowercase hex digits (DynamoDB event ids, log streams)."""

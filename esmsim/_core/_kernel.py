@@ -100,7 +100,7 @@ class Kernel:
         """Run ``fn()`` once, on the closing thread, after the loop thread has stopped.
 
         For resources the kernel does not own but whose life ends with it, such
-        as the sync-handler worker thread.
+        as ``Clock.to_thread``'s worker thread.
         """
         self._close_callbacks.append(fn)
 
@@ -145,9 +145,9 @@ class Kernel:
         """Run ``fn`` on the loop: now if on it, at resume if paused, else soon.
 
         The three cases keep order deterministic: the caller's writes between
-        runs are applied in program order when the next run starts, and a sync
-        handler (a worker thread, while the loop waits for it) posts in its own
-        program order.
+        runs are applied in program order when the next run starts, and a plain
+        handler (called inline on the loop thread in virtual mode) applies its
+        writes at once, in its own program order.
         """
         if self.on_loop_thread():
             fn()

@@ -66,6 +66,11 @@ def configure(
     _settings.stream = stream
 
 
+def debug_enabled() -> bool:
+    """Whether debug lines would be kept: hot paths check this before building one."""
+    return _settings.level <= _LEVELS["debug"]
+
+
 def _filter_level(_: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     if _LEVELS.get(method, _METHOD_LEVELS.get(method, 20)) < _settings.level:
         raise structlog.DropEvent

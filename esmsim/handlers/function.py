@@ -4,7 +4,7 @@
 (``await fn.invoke(build_event, ...)``, on the simulation's loop) goes through what
 Lambda does around a handler: a concurrency slot (or a throttle), an execution
 environment (log stream, environment variables), a fresh event and context, the handler
-itself (plain handlers in the worker thread, ``async def`` ones on the loop), the
+itself (plain handlers inline with no running loop, ``async def`` ones on the loop), the
 function's ``Timeout``, the modelled duration, and the runtime's JSON marshalling of the
 response. Everything observable is recorded on the returned ``Invocation``, appended to
 ``function.invocations`` and counted in ``function.metrics``.
@@ -22,6 +22,7 @@ import anyio
 
 from .._arns import lambda_function_arn, role_arn
 from .._core import Clock, ResourceNotFoundException, format_iso_ms, get_logger
+from .._core._logging import debug_enabled
 from ..sources._base import Resource
 from . import runtime
 from .concurrency import account_concurrency
@@ -251,13 +252,14 @@ class Function(Resource):
             )
             self.invocations.append(inv)
             self._count += 1
-            self._log.debug(
-                "invoke.start",
-                request_id=inv.request_id,
-                source=source,
-                mapping_uuid=mapping_uuid,
-                shard_id=shard_id,
-            )
+            if debug_enabled():
+                self._log.debug(
+                    "invoke.start",
+                    request_id=inv.request_id,
+                    source=source,
+                    mapping_uuid=mapping_uuid,
+                    shard_id=shard_id,
+                )
             token = runtime.current.set(self)
             try:
                 await self._run(inv, event, env, clock)
@@ -274,13 +276,14 @@ class Function(Resource):
             self._max_ms = milliseconds
         if inv.error is not None:
             self._errors += 1
-        self._log.debug(
-            "invoke.complete",
-            request_id=inv.request_id,
-            status=inv.status,
-            error_type=inv.error_type,
-            duration_ms=round(milliseconds, 3),
-        )
+        if debug_enabled():
+            self._log.debug(
+                "invoke.complete",
+                request_id=inv.request_id,
+                status=inv.status,
+                error_type=inv.error_type,
+                duration_ms=round(milliseconds, 3),
+            )
         for callback in self.on_invocation:
             callback(inv)
         return inv
@@ -336,7 +339,7 @@ class Function(Resource):
         timed_out = False
         result: _Result | None = None
         if not self.is_async and self._worker.blocking:
-            # Virtual mode, plain handler: the loop waits for the worker thread, time
+            # Virtual mode, plain handler: called inline (the loop cannot move), time
             # stands still, and the modelled duration follows.
             result = self._worker.run_blocking(self._call_plain, event, context, env.layer, meter)
             if result[3] is None:
@@ -413,7 +416,7 @@ class Function(Resource):
         layer: EnvironmentLayer,
         meter: list[float] | None,
     ) -> _Result:
-        """Call a plain handler (on a worker thread) with the function's variables applied."""
+        """Call a plain handler with the function's variables applied (see ``worker``)."""
         token = apply_layer(layer)
         started = time.perf_counter() if meter is not None else 0.0
         try:

@@ -4,8 +4,8 @@ A handler that wants randomness (to fail 1 % of records, to jitter a sleep) must
 the global ``random`` module, or runs would stop being reproducible. ``handler_rng()``
 gives it a generator derived from the simulation seed, the function's name and a stream
 name, the same one on every call within the simulation. The current function is carried
-in a context variable, which esmsim copies into the worker thread of plain handlers and
-which ``async def`` handlers inherit from the task that invokes them.
+in a context variable, which plain handlers see through the copied context they run in
+and ``async def`` handlers inherit from the task that invokes them.
 """
 
 from __future__ import annotations

@@ -1,27 +1,33 @@
-"""Where plain (``def``) handlers run: never on the simulation's event loop.
+"""Where plain (``def``) handlers run.
 
-A handler may call ``asyncio.run`` (Powertools' ``AsyncBatchProcessor`` does), which
-fails on a thread that already runs a loop, so plain handlers run in a worker thread.
-
-* Virtual mode: one dedicated (daemon) thread per simulation, and the loop thread **blocks**
-  until the handler returns, inside ``clock.hold()``. Nothing else in the simulation can
-  run meanwhile, so handlers run one at a time, in a deterministic order, and
-  simulated time stands still for them.
+* Virtual mode: **inline, on the simulation's loop thread**, with asyncio's notion of
+  "the running loop" cleared for the duration of the call. Nothing else in the
+  simulation can run meanwhile, so handlers run one at a time, in a deterministic
+  order, and simulated time stands still for them.
 * Wall mode: ``anyio.to_thread.run_sync``, so invocations overlap like real Lambda.
 
-Both copy the caller's context variables into the thread (esmsim's log context, the
-current invocation for ``handler_rng``). The dedicated thread is made on first use and
-shut down when the simulation closes (``Kernel.add_close_callback``).
+Why inline rather than on a worker thread: a handler may call ``asyncio.run`` (Powertools'
+``AsyncBatchProcessor`` does), which refuses to start on a thread where a loop is
+running. A dedicated thread solved that, but the hand-over there and back (two queue
+operations and two GIL switches) cost ~20 µs per invocation, the single largest cost of
+a small batch. Clearing the running-loop marker (``asyncio._set_running_loop``, the hook
+asyncio exposes for loop implementations) gives the handler exactly what a thread gave
+it: no running loop, so ``asyncio.run`` and ``asyncio.get_event_loop`` behave as in
+Lambda's runtime, and ``sniffio`` reports no async library. The marker is restored in a
+``finally`` even if the handler escapes with ``BaseException``.
+
+The call runs in a copy of the caller's context, as a thread would: esmsim's log context
+and the current invocation (for ``handler_rng``) are visible to the handler, and context
+variables the handler sets do not leak back into the simulation.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
-import queue
-import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 
@@ -32,23 +38,17 @@ __all__ = ("SyncWorker", "sync_worker")
 
 T = TypeVar("T")
 
+_get_running_loop = asyncio._get_running_loop
+_set_running_loop = asyncio._set_running_loop
+
 
 class SyncWorker:
-    """Runs plain handlers of one simulation off its event loop."""
+    """Runs the plain handlers of one simulation."""
 
-    __slots__ = ("_kernel", "_name", "_replies", "_requests", "_thread", "_virtual")
+    __slots__ = ("_virtual",)
 
     def __init__(self, sim: Simulation) -> None:
-        # Holds the kernel, not the simulation: this object is a value of a
-        # WeakKeyDictionary keyed by the simulation, and must not keep it alive.
-        self._kernel = sim.kernel
         self._virtual = sim.clock_mode == "virtual"
-        self._name = f"esmsim-{sim.seed}-handler"
-        self._thread: threading.Thread | None = None
-        # Two plain queues rather than an executor: the hand-over to the thread and
-        # back is the largest cost of a plain invocation, and this halves it.
-        self._requests: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-        self._replies: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
 
     @property
     def blocking(self) -> bool:
@@ -56,30 +56,17 @@ class SyncWorker:
         return self._virtual
 
     def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the worker thread while the loop thread waits (virtual mode)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._main, name=self._name, daemon=True)
-            self._thread.start()
-            self._kernel.add_close_callback(self.close)
-        self._requests.put((contextvars.copy_context(), fn, args))
-        with self._kernel.clock.hold():
-            ok, value = self._replies.get()
-        if not ok:
-            raise value
-        return cast(T, value)
+        """Run ``fn(*args)`` to completion now, on this thread, outside the running loop.
 
-    def _main(self) -> None:
-        requests, replies = self._requests, self._replies
-        while True:
-            request = requests.get()
-            if request is None:
-                return
-            context, fn, args = request
-            try:
-                reply: tuple[bool, Any] = (True, context.run(fn, *args))
-            except BaseException as exc:
-                reply = (False, exc)
-            replies.put(reply)
+        Virtual mode only: the loop makes no progress until ``fn`` returns, which is
+        what freezes simulated time for a plain handler.
+        """
+        loop = _get_running_loop()
+        _set_running_loop(None)
+        try:
+            return contextvars.copy_context().run(fn, *args)
+        finally:
+            _set_running_loop(loop)
 
     async def run_overlapping(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` in a pooled thread without blocking the loop (wall mode).
@@ -88,16 +75,6 @@ class SyncWorker:
         on to its end in the background, as a timed-out Lambda's code would be frozen.
         """
         return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
-
-    def close(self) -> None:
-        """Stop the dedicated thread (idempotent)."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._requests.put(None)
-            thread.join()
-
-
-_Request = tuple[contextvars.Context, Callable[..., Any], tuple[Any, ...]]
 
 
 _workers: weakref.WeakKeyDictionary[Simulation, SyncWorker] = weakref.WeakKeyDictionary()

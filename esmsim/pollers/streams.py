@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -52,11 +53,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
-from .._core import ResourceNotFoundException, Signal
+from .._core import ResourceNotFoundException, Signal, wait_any
 from .._core._clock import format_iso_s
 from ..handlers.responses import parse_batch_response
 from ._destinations import FailedBatch, deliver, failure_record
-from ._events import copy_json, dynamodb_event_record, kinesis_event_record
+from ._events import copy_json, dynamodb_event_record, kinesis_event_records
 
 if TYPE_CHECKING:
     from ..simulation import Simulation
@@ -237,7 +238,7 @@ class StreamPoller:
             role = self.mapping.function.role
 
             def build_records() -> list[dict[str, Any]]:
-                return [kinesis_event_record(r, shard_id, stream_arn, region, role) for r in batch]
+                return kinesis_event_records(batch, shard_id, stream_arn, region, role)
 
         else:
 
@@ -263,6 +264,26 @@ class StreamPoller:
 
         return build_window
 
+    # -- observing --------------------------------------------------------------------------
+    def backlog_snapshot(self) -> dict[str, int]:
+        """Per started shard: records in the shard not yet settled by this mapping.
+
+        ``pending`` without its side effects, for observers sampling mid-run:
+        bounds come from ``source.peek_bounds`` (no lazy production, trimming
+        or signals), so sampling cannot move the trace. Lazily produced
+        records appear once any reader of the stream has reached their time;
+        shards not started yet (children waiting for their parents) are absent.
+        """
+        out: dict[str, int] = {}
+        for shard_id, worker in self.workers.items():
+            unread = 0
+            bounds = None if worker.reader_done else self.source.peek_bounds(shard_id)
+            if bounds is not None:
+                trim, end = bounds
+                unread = max(0, end - max(worker.position, trim))
+            out[shard_id] = worker.buffered() + unread
+        return out
+
 
 class _WindowInvoke:
     """What a tumbling-window invocation says about its window (§4.4)."""
@@ -283,19 +304,12 @@ def _active(mapping: EventSourceMapping) -> bool:
     return mapping.enabled
 
 
+_size_of = operator.attrgetter("size")
+
+
 async def _wait_any(signals: list[Signal]) -> None:
     """Return when any of ``signals`` fires."""
-    if len(signals) == 1:
-        await signals[0].wait()
-        return
-    async with anyio.create_task_group() as tg:
-
-        async def _one(sig: Signal) -> None:
-            await sig.wait()
-            tg.cancel_scope.cancel()
-
-        for sig in signals:
-            tg.start_soon(_one, sig)
+    await wait_any(signals)
 
 
 class _ShardWorker:
@@ -478,7 +492,7 @@ class _ShardWorker:
                 self.tip = self.position
             if result.records:
                 self._distribute(result.records)
-                if int(source.position(self.shard_id, "LATEST")) > self.position:
+                if source.latest(self.shard_id) > self.position:
                     continue  # records remain: read again at once
                 # Caught up (MillisBehindLatest 0): an empty read now would only
                 # spend the shard's shared read quota.
@@ -487,7 +501,7 @@ class _ShardWorker:
                 return
             # Caught up. Wait for data without spending timers, then poll at
             # the tick AWS would have polled at.
-            while int(source.position(self.shard_id, "LATEST")) <= self.position:
+            while source.latest(self.shard_id) <= self.position:
                 if not _active(mapping):
                     break
                 shard_closed = source.shard_info(self.shard_id).closed
@@ -768,7 +782,7 @@ class _Lane:
             # in bulk (an upper bound of the per-record rule) and take them at once.
             count = min(limit, len(queue))
             head = list(islice(queue, count))
-            total = sum(r.size for r in head)
+            total = sum(map(_size_of, head))
             if total * 4 // 3 + count * _RECORD_OVERHEAD <= PAYLOAD_LIMIT:
                 popleft = queue.popleft
                 for _ in range(count):

@@ -2,7 +2,8 @@
 
 Nothing here reads the host clock; keys are sorted; rows are sorted by
 (timestamp, metric, dimensions); floats are rounded and printed the same way
-every time.
+every time (6 decimals; the cost block keeps 10 for USD, the prices' own
+precision, so a short run's fractions of a cent do not round away).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .._core import format_iso_ms
+from ._cost import build_cost
 
 if TYPE_CHECKING:
     from ._recorder import MetricSample, Recorder
@@ -122,6 +124,7 @@ def build_summary(rec: Recorder) -> dict[str, Any]:
         if mobs.is_stream:
             entry["iterator_age_max_ms"] = mobs.age_max_all
             entry["percentiles"]["iterator_age_ms"] = mobs.iterator_age.percentiles()
+            entry["stream_backlog_max"] = mobs.backlog_max
         else:
             qobs = rec._queues.get(mobs.source_arn)
             entry["oldest_message_age_max_s"] = qobs.oldest_max if qobs else 0
@@ -164,7 +167,10 @@ def build_summary(rec: Recorder) -> dict[str, Any]:
             "ok": all_ok and accounted_total == totals["records"],
         },
     }
-    return dict(_clean(summary))
+    out = dict(_clean(summary))
+    # After _clean: prices such as $0.0000166667 per GB-s must not round to 6 decimals.
+    out["cost"] = build_cost(rec)
+    return out
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

@@ -3,20 +3,30 @@
 What it listens to, all on the simulation's loop thread:
 
 * ``fn.on_invocation``: one row per invocation (throttles included), the
-  duration histogram, and intervals for the per-period concurrency maximum;
+  duration histogram, intervals for the per-period concurrency maximum, and
+  the billed duration (rounded up to 1 ms, times MemorySize) for cost;
 * ``metrics_store.on_settle``: one ``record_outcomes`` row per settle call (a
   batch or range, not a record) and, for delivered records, end-to-end latency
   counted in bulk;
 * ``metrics_store.subscribe``: IteratorAge per batch (max per period, per
   mapping and per shard, and a histogram).
 
+Per period it also writes what a load experiment compares runs by:
+``EndToEndLatency`` and ``IteratorAge`` percentiles per mapping (rows with a
+``Statistic`` dimension: p50, p90, p99, p99.9, max; rows without one stay the
+CloudWatch-style maximum), ``StreamBacklog`` per stream mapping and shard, and
+``BilledDuration`` / ``GBSeconds`` per function (with ``Invocations``, the
+cost drivers; ``summary.json``'s ``cost`` prices them).
+
 Every ``sample_interval`` simulated seconds a background task waits for the
 clock's quiescence barrier, samples counters (as per-period deltas) and
 gauges, and flushes the buffers to SQLite under ``clock.hold()``. Simulation
 tasks never await anything of the recorder's.
 
-Reads during the run are only of plain counters and of ``queue.metrics``;
-``mapping.ledger`` (which reads stream positions) is read only at the end.
+Reads during the run are only of plain counters, of ``queue.metrics`` and of
+the stream poller's ``backlog_snapshot`` (strictly read-only: no lazy
+production, trimming or signals); ``mapping.ledger`` (which reads stream
+positions through the source, producing due records) is read only at the end.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import anyio
 import anyio.lowlevel
 
 from .._core import format_iso_ms, get_logger
+from ._cost import MB_MS_PER_GB_SECOND, billed_ms
 from ._histogram import Histogram
 from ._store import ResultsStore
 
@@ -68,6 +79,7 @@ _QUEUE_COUNTERS = (
     "NumberOfMessagesPurged",
 )
 _FUNCTION_COUNTERS = ("Invocations", "Errors", "Throttles")
+_LATENCY_UNIT = "Milliseconds"
 
 
 def dims_json(dims: dict[str, str]) -> str:
@@ -133,6 +145,12 @@ class _MappingObs:
         self.end_to_end = Histogram("ms")
         self.iterator_age = Histogram("ms")
         self.settled: dict[str, int] = dict.fromkeys(STATES, 0)
+        self.backlog_max = 0
+        # The poller's read-only backlog count (stream mappings only).
+        poller = getattr(mapping, "_poller", None)
+        self.backlog: Callable[[], dict[str, int]] | None = (
+            getattr(poller, "backlog_snapshot", None) if self.is_stream else None
+        )
         # Invocations whose batch size is read from InvokedEventCount once the
         # poller has counted them (the poller adds right after invoke returns).
         self.unsized: list[tuple[list[Any], int]] = []
@@ -167,6 +185,12 @@ class _FunctionObs:
         self.intervals: list[tuple[float, float]] = []
         self.duration = Histogram("us", 1000.0)
         self.concurrency_max = 0
+        # Billing in integers, so totals are exact whatever the order: billed ms
+        # and billed ms x MemorySize (MB-ms), for the run and for this period.
+        self.billed_ms = 0
+        self.mb_ms = 0
+        self.period_billed_ms = 0
+        self.period_mb_ms = 0
 
 
 class _QueueObs:
@@ -299,6 +323,9 @@ class Recorder:
                 return
             micros = int(inv.duration * 1_000_000 + 0.5)
             fobs.duration.pending[micros] += 1
+            billed = billed_ms(micros)
+            fobs.period_billed_ms += billed
+            fobs.period_mb_ms += billed * fobs.fn.memory_size
             fobs.intervals.append((inv.started_at, inv.ended_at))
             uuid = inv.mapping_uuid
             if uuid is not None:
@@ -460,6 +487,24 @@ class Recorder:
                     emit("IteratorAge", dims, mobs.shard_age_max[shard], "Milliseconds")
             mobs.age_max = None
             mobs.shard_age_max = {}
+            for metric, hist in (
+                ("EndToEndLatency", mobs.end_to_end),
+                ("IteratorAge", mobs.iterator_age),
+            ):
+                stats = hist.drain_period()
+                if stats is None:
+                    continue
+                for stat, ms in stats.items():
+                    dims = dims_json({**mobs.dims, "Statistic": stat})
+                    emit(metric, dims, ms, _LATENCY_UNIT)
+            if mobs.backlog is not None:
+                per_shard = mobs.backlog()
+                backlog = sum(per_shard.values())
+                mobs.backlog_max = max(mobs.backlog_max, backlog)
+                emit("StreamBacklog", mobs.dims_json, backlog, "Count")
+                for shard in sorted(per_shard):
+                    dims = dims_json({**mobs.dims, "ShardId": shard})
+                    emit("StreamBacklog", dims, per_shard[shard], "Count")
         for qobs in self._queues.values():
             queue = qobs.queue
             if queue.deleted:
@@ -483,6 +528,16 @@ class Recorder:
             fobs.intervals = []
             fobs.concurrency_max = max(fobs.concurrency_max, peak)
             emit("ConcurrentExecutions", fobs.dims_json, peak, "Count")
+            emit("BilledDuration", fobs.dims_json, fobs.period_billed_ms, "Milliseconds")
+            emit(
+                "GBSeconds",
+                fobs.dims_json,
+                fobs.period_mb_ms / MB_MS_PER_GB_SECOND,
+                "Gigabyte-Seconds",
+            )
+            fobs.billed_ms += fobs.period_billed_ms
+            fobs.mb_ms += fobs.period_mb_ms
+            fobs.period_billed_ms = fobs.period_mb_ms = 0
 
     def _histogram_rows(self) -> list[tuple[str, str, str, str]]:
         rows: list[tuple[str, str, str, str]] = []

@@ -10,21 +10,27 @@ from __future__ import annotations
 import html
 import io
 import json
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ._cost import GB_SECOND_USD, REQUEST_USD_PER_MILLION
+from ._histogram import STATISTICS
 from ._outputs import COUNT_COLUMNS, conservation_line
 
 __all__ = ("PLOTS", "render_report", "write_report")
 
 PLOTS = (
+    ("latency-percentiles", "End-to-end latency and iterator age percentiles per period"),
     ("iterator-age", "Iterator age per shard (max per period)"),
+    ("stream-backlog", "Stream backlog: records not yet settled, per mapping"),
     ("queue-backlog", "Queue backlog and age of the oldest message"),
     ("concurrency", "Concurrent executions (max per period)"),
     ("invocations", "Invocations, errors and throttles per period"),
     ("record-states", "Records by final state per period"),
+    ("cost", "Estimated cost, cumulative, per function"),
 )
 """(DOM id, title) of every plot the report contains, in order."""
 
@@ -32,6 +38,9 @@ Sample = tuple[float, str, str, float, str]
 
 
 _MAPPING = ("EventSourceMappingUUID", "FunctionName")
+_UUID = ("EventSourceMappingUUID",)
+# Percentile lines drawn over time: fewer than the table holds, to stay readable.
+_PLOTTED_STATISTICS = (("p50", ":"), ("p99", "-"))
 
 
 def _series(
@@ -105,15 +114,101 @@ def _finish_axes(ax: Any, xlabel: str, ylabel: str, drawn: int) -> None:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
+    if ax.get_yscale() == "linear":
+        # Plain numbers: an offset such as "1e7" sits above the axes, cut by the margin.
+        ax.ticklabel_format(axis="y", style="plain", useOffset=False)
     if drawn:
         ax.legend(fontsize="small", loc="upper left", ncols=2 if drawn > 6 else 1)
     else:
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
 
 
-def _plots(samples: list[Sample], start: float, end: float) -> dict[str, str]:
+def _mapping_names(summary: dict[str, Any]) -> dict[str, str]:
+    """Legend label per mapping UUID: its name in the summary (config logical id)."""
+    return {
+        uuid: str(m.get("name", uuid)) for uuid, m in sorted(summary.get("mappings", {}).items())
+    }
+
+
+def _percentile_lines(
+    ax: Any,
+    samples: list[Sample],
+    metric: str,
+    names: dict[str, str],
+    start: float,
+    unit: float,
+    interval: float,
+) -> int:
+    """p50 (dotted) and p99 (solid) of ``metric`` per mapping, from its ``Statistic`` rows.
+
+    A period without values has no row: the line breaks there instead of
+    joining two bursts hours apart, and markers keep a lone period visible.
+    """
+    points: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    wanted = {stat for stat, _ in _PLOTTED_STATISTICS}
+    for at, name, dims_text, value, _ in samples:
+        if name != metric:
+            continue
+        parsed = json.loads(dims_text)
+        stat = parsed.get("Statistic")
+        if stat in wanted:
+            points[(str(parsed.get("EventSourceMappingUUID")), stat)].append((at, float(value)))
+    drawn = 0
+    for uuid in sorted({uuid for uuid, _ in points}):
+        for stat, style in _PLOTTED_STATISTICS:
+            picked = sorted(points.get((uuid, stat), []))
+            if not picked:
+                continue
+            xs: list[float] = []
+            ys: list[float] = []
+            last = None
+            for t, v in picked:
+                if last is not None and t - last > 1.5 * interval:
+                    xs.append((last - start) / unit)
+                    ys.append(math.nan)
+                xs.append((t - start) / unit)
+                ys.append(v)
+                last = t
+            ax.plot(
+                xs,
+                ys,
+                linestyle=style,
+                marker=".",
+                markersize=4,
+                linewidth=1.2,
+                label=f"{names.get(uuid, uuid)} {stat}",
+            )
+            drawn += 1
+    if drawn:
+        # Latencies span milliseconds to hours: log above 1 ms, linear below (0 stays).
+        ax.set_yscale("symlog", linthresh=1.0)
+    return drawn
+
+
+def _plots(
+    summary: dict[str, Any], samples: list[Sample], start: float, end: float
+) -> dict[str, str]:
     unit, xlabel = _scale(start, end)
     out: dict[str, str] = {}
+    names = _mapping_names(summary)
+    interval = float(summary.get("sample_interval_seconds") or 60.0)
+
+    fig, (ax1, ax2) = _figure(2)
+    for ax in (ax1, ax2):  # one time axis for both, though values exist only when records flow
+        ax.set_xlim(0.0, max(end - start, interval) / unit)
+    _finish_axes(
+        ax1,
+        xlabel,
+        "end-to-end latency (ms)",
+        _percentile_lines(ax1, samples, "EndToEndLatency", names, start, unit, interval),
+    )
+    _finish_axes(
+        ax2,
+        xlabel,
+        "IteratorAge (ms)",
+        _percentile_lines(ax2, samples, "IteratorAge", names, start, unit, interval),
+    )
+    out["latency-percentiles"] = _svg(fig)
 
     fig, (ax,) = _figure()
     shards = _series(samples, "IteratorAge", ("FunctionName", "ShardId"), (*_MAPPING, "ShardId"))
@@ -123,6 +218,14 @@ def _plots(samples: list[Sample], start: float, end: float) -> dict[str, str]:
         drawn = _plot_lines(ax, per_mapping, start, unit)
     _finish_axes(ax, xlabel, "IteratorAge (ms)", drawn)
     out["iterator-age"] = _svg(fig)
+
+    fig, (ax,) = _figure()
+    backlog = {
+        names.get(uuid, uuid): points
+        for uuid, points in _series(samples, "StreamBacklog", _UUID, _MAPPING).items()
+    }
+    _finish_axes(ax, xlabel, "records not yet settled", _plot_lines(ax, backlog, start, unit))
+    out["stream-backlog"] = _svg(fig)
 
     fig, (ax1, ax2) = _figure(2)
     drawn = 0
@@ -168,7 +271,39 @@ def _plots(samples: list[Sample], start: float, end: float) -> dict[str, str]:
             drawn = len(stacks)
     _finish_axes(ax, xlabel, "records per period", drawn)
     out["record-states"] = _svg(fig)
+
+    fig, (ax,) = _figure()
+    drawn = _cost_lines(ax, summary, samples, start, unit)
+    _finish_axes(ax, xlabel, "estimated USD, cumulative", drawn)
+    out["cost"] = _svg(fig)
     return out
+
+
+def _cost_lines(
+    ax: Any, summary: dict[str, Any], samples: list[Sample], start: float, unit: float
+) -> int:
+    """Cumulative cost per function from the per-period Invocations and GBSeconds."""
+    arch = {
+        name: str(f.get("architecture", "x86_64"))
+        for name, f in summary.get("cost", {}).get("functions", {}).items()
+    }
+    requests = _series(samples, "Invocations", ("FunctionName",))
+    gb_seconds = _series(samples, "GBSeconds", ("FunctionName",))
+    series: dict[str, list[tuple[float, float]]] = {}
+    for name in sorted(set(requests) | set(gb_seconds)):
+        price = GB_SECOND_USD.get(arch.get(name, "x86_64"), GB_SECOND_USD["x86_64"])
+        per_period: dict[float, float] = defaultdict(float)
+        for at, value in requests.get(name, []):
+            per_period[at] += value * REQUEST_USD_PER_MILLION / 1_000_000
+        for at, value in gb_seconds.get(name, []):
+            per_period[at] += value * price
+        total = 0.0
+        points = []
+        for at in sorted(per_period):
+            total += per_period[at]
+            points.append((at, total))
+        series[name] = points
+    return _plot_lines(ax, series, start, unit)
 
 
 def _table(summary: dict[str, Any]) -> str:
@@ -197,7 +332,7 @@ def _percentile_table(summary: dict[str, Any]) -> str:
         for metric, values in sorted(m.get("percentiles", {}).items()):
             cells = "".join(
                 f"<td>{'' if values.get(k) is None else values.get(k)}</td>"
-                for k in ("count", "p50", "p90", "p99", "max")
+                for k in ("count", *STATISTICS)
             )
             rows.append(
                 f"<tr><td>{html.escape(str(m.get('name', uuid)))}</td>"
@@ -205,10 +340,65 @@ def _percentile_table(summary: dict[str, Any]) -> str:
             )
     if not rows:
         return ""
-    return (
-        "<table><tr><th>mapping</th><th>metric</th><th>count</th><th>p50</th><th>p90</th>"
-        f"<th>p99</th><th>max</th></tr>{''.join(rows)}</table>"
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in ("count", *STATISTICS))
+    return f"<table><tr><th>mapping</th><th>metric</th>{head}</tr>{''.join(rows)}</table>"
+
+
+_COST_COLUMNS = (
+    ("architecture", "architecture"),
+    ("memory_size_mb", "memory (MB)"),
+    ("requests", "requests"),
+    ("billed_duration_ms", "billed duration (ms)"),
+    ("gb_seconds", "GB-seconds"),
+    ("request_usd", "requests (USD)"),
+    ("duration_usd", "duration (USD)"),
+    ("total_usd", "total (USD)"),
+)
+
+
+def _cost_cell(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "<td></td>"
+    if key.endswith("_usd"):
+        return f"<td>{float(value):,.6f}</td>"
+    if key == "gb_seconds":
+        return f"<td>{float(value):,.3f}</td>"
+    if isinstance(value, int | float):
+        return f"<td>{int(value):,}</td>"
+    return f"<td>{html.escape(str(value))}</td>"
+
+
+def _cost_table(summary: dict[str, Any]) -> str:
+    """Per-function estimate, a total row, and the prices it assumed."""
+    cost = summary.get("cost")
+    if not cost:
+        return "<p>No cost estimate in this run's summary.</p>"
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in _COST_COLUMNS)
+    rows = []
+    for name in sorted(cost.get("functions", {})):
+        f = cost["functions"][name]
+        cells = "".join(_cost_cell(k, f.get(k)) for k, _ in _COST_COLUMNS)
+        rows.append(f"<tr><td>{html.escape(name)}</td>{cells}</tr>")
+    totals = cost.get("totals", {})
+    cells = "".join(
+        _cost_cell(k, totals.get(k)) if k in totals else "<td></td>" for k, _ in _COST_COLUMNS
     )
+    rows.append(f"<tr><th>total</th>{cells}</tr>")
+    prices = cost.get("prices", {})
+    per_gb_s = prices.get("duration_usd_per_gb_second", {})
+    gb_s_text = ", ".join(
+        f"${float(v):.10f} ({html.escape(k)})" for k, v in sorted(per_gb_s.items())
+    )
+    note = (
+        f"<p><small>On-demand prices, {html.escape(str(prices.get('region', '')))}: "
+        f"${float(prices.get('request_usd_per_million', 0)):.2f} per 1M requests; "
+        f"{gb_s_text} per GB-second "
+        f"({html.escape(str(prices.get('duration_tier', '')))} tier). Duration billed per "
+        "invocation rounded up to 1 ms, at MemorySize / 1024 GB; throttles are not billed; "
+        f"free tier {html.escape(str(prices.get('free_tier', 'ignored')))}. Source: "
+        f"{html.escape(str(prices.get('source', '')))}</small></p>"
+    )
+    return f"<table><tr><th>function</th>{head}</tr>{''.join(rows)}</table>{note}"
 
 
 _CSS = """
@@ -229,7 +419,7 @@ def render_report(summary: dict[str, Any], samples: list[Sample]) -> str:
 
     start = epoch(summary["start"])
     end = epoch(summary["end"])
-    plots = _plots(samples, start, end)
+    plots = _plots(summary, samples, start, end)
     ok = summary.get("conservation", {}).get("ok", False)
     figures = "".join(
         f'<figure id="plot-{pid}" class="plot"><figcaption><h2>{html.escape(title)}</h2>'
@@ -249,6 +439,7 @@ def render_report(summary: dict[str, Any], samples: list[Sample]) -> str:
         f"<p class='{'ok' if ok else 'bad'}'><code>{html.escape(conservation_line(summary))}"
         "</code></p>"
         f"<h2>Percentiles</h2>{_percentile_table(summary)}"
+        f"<h2>Estimated cost</h2>{_cost_table(summary)}"
         f"{figures}</body></html>\n"
     )
 

@@ -28,7 +28,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from .._core import AwsServiceError, Clock, Kernel, ResourceNotFoundException, Signal
 
@@ -42,6 +42,7 @@ __all__ = (
     "StreamConsumer",
     "StreamLog",
     "StreamRecord",
+    "StreamRecordLike",
     "WriteQuota",
 )
 
@@ -88,8 +89,21 @@ class StreamRecord:
         return f"<{type(self).__name__} {self.seq} key={self.key!r} size={self.size}>"
 
 
-R = TypeVar("R", bound=StreamRecord)
-R_co = TypeVar("R_co", bound=StreamRecord, covariant=True)
+class StreamRecordLike(Protocol):
+    """What the shard log needs of a record (``StreamRecord`` or Kinesis's named tuple)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def arrival_ms(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+
+
+R = TypeVar("R", bound=StreamRecordLike)
+R_co = TypeVar("R_co", bound=StreamRecordLike, covariant=True)
 
 
 class ShardInfo(NamedTuple):
@@ -198,11 +212,11 @@ class WriteQuota:
         return True
 
 
-def _arrival(record: StreamRecord) -> int:
+def _arrival(record: StreamRecordLike) -> int:
     return record.arrival_ms
 
 
-def _seq(record: StreamRecord) -> int:
+def _seq(record: StreamRecordLike) -> int:
     return record.seq
 
 
@@ -472,6 +486,20 @@ class StreamLog(Generic[R]):
         seq = self.parse_sequence(shard, sequence_number)
         return shard.at_sequence(seq, after=iterator_type == "AFTER_SEQUENCE_NUMBER")
 
+    def latest(self, shard_id: str) -> int:
+        """``position(shard_id, "LATEST")`` for a reader polling its own shard.
+
+        Readers ask this several times per poll, so an open shard skips the
+        argument checks and the trim (nothing it returns depends on them); a
+        missing or closed shard takes the full path, errors included.
+        """
+        if self.on_access is not None:
+            self.on_access()
+        shard = self.shards.get(shard_id)
+        if shard is None or shard.closed_ms is not None:
+            return self.position(shard_id, "LATEST")
+        return shard.end
+
     def parse_sequence(self, shard: ShardLog[R], sequence_number: str | int) -> int:
         """The int of a sequence number given as text; an error if it cannot be this shard's."""
         if isinstance(sequence_number, bool):
@@ -568,6 +596,25 @@ class StreamConsumer(Generic[R]):
     def read(self, shard_id: str, position: int, limit: int, consumer: str = "") -> ReadResult[R]:
         """Read up to ``limit`` records from ``position``; trims by retention first."""
         return self._log.read(shard_id, position, limit, consumer)
+
+    def latest(self, shard_id: str) -> int:
+        """The position the next record written to the shard will get (LATEST)."""
+        return self._log.latest(shard_id)
+
+    def peek_bounds(self, shard_id: str) -> tuple[int, int] | None:
+        """A shard's (trim horizon, end) as of now, or None once it is gone; strictly read-only.
+
+        For observers sampling mid-run (the results recorder): unlike
+        ``position`` it runs no ``on_access`` hook (no lazy production, no TTL
+        deletions), trims nothing and fires no signal, so it cannot move a
+        run's trace. Records a lazy producer has not written yet are not there.
+        """
+        log = self._log
+        shard = log.shards.get(shard_id)
+        horizon = log.horizon_ms(log.clock.now_ms())
+        if shard is None or shard.expired(horizon):
+            return None
+        return shard.at_timestamp(horizon), shard.end
 
 
 def epoch_ms_ceil(value: float | datetime, field: str, error: type[AwsServiceError]) -> int:

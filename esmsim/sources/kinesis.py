@@ -42,8 +42,11 @@ import base64
 import binascii
 import hashlib
 import re
-from bisect import bisect_right
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from datetime import datetime
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from .._arns import kinesis_stream_arn
@@ -56,11 +59,11 @@ from ._errors import (
     ValidationException,
 )
 from ._shardlog import (
+    _COMPACT_MIN,
     ReadLimits,
     ShardLog,
     StreamConsumer,
     StreamLog,
-    StreamRecord,
     WriteQuota,
 )
 from .producers import Producer
@@ -98,6 +101,8 @@ _SEQ_DIGITS = 2 + _SEQ_TIME_DIGITS + _SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS  # 
 _SEQ_SHARD_UNIT: int = 10**_SEQ_COUNTER_DIGITS  # one step of the shard index
 _SEQ_TIME_UNIT: int = 10 ** (_SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS)  # one ms of arrival
 _SEQ_PREFIX: int = 49 * 10 ** (_SEQ_TIME_DIGITS + _SEQ_SHARD_DIGITS + _SEQ_COUNTER_DIGITS)
+_NEVER = 2**63  # no producer has more records
+_SEQ_LOW_UNIT = 10**12  # the counter's low digits, formatted apart (KinesisShard.take)
 _ITERATOR_TAG = "esmsim-kinesis-1"
 _HASH_KEY_PATTERN = re.compile(r"0|[1-9]\d{0,38}")
 _SHARD_ID_NUMBER = re.compile(r"(?:.*-)?0*(\d{1,10})")
@@ -127,31 +132,67 @@ def shard_id_of_sequence(seq: int) -> str:
     return f"shardId-{seq % _SEQ_TIME_UNIT // _SEQ_SHARD_UNIT:012d}"
 
 
-class KinesisRecord(StreamRecord):
-    """A Kinesis record: ``data`` bytes under a partition key (``key``)."""
+class KinesisRecord:
+    """A Kinesis record, made only for the records a read returns (see ``KinesisShard``).
 
-    __slots__ = ("data",)
+    It carries its sequence number as text, the form every consumer wants (the
+    event's ``sequenceNumber`` and ``eventID``, GetRecords, failure records);
+    ``seq``, the int, is parsed on demand for the rare comparisons.
+    """
+
+    __slots__ = ("arrival_ms", "data", "key", "sequence_number", "size")
 
     def __init__(
-        self, seq: int, arrival_ms: int, partition_key: str, data: bytes, size: int
+        self, sequence_number: str, arrival_ms: int, partition_key: str, data: bytes, size: int
     ) -> None:
-        # Slots are set directly (no super() hop): this runs once per record put.
-        self.seq = seq
+        self.sequence_number = sequence_number
         self.arrival_ms = arrival_ms
         self.key = partition_key
-        self.size = size  # data plus UTF-8 partition key, as Kinesis counts throughput
         self.data = data
+        self.size = size  # data plus UTF-8 partition key, as Kinesis counts throughput
+
+    @property
+    def seq(self) -> int:
+        """The sequence number as an int (for ordering and comparisons)."""
+        return int(self.sequence_number)
 
     @property
     def partition_key(self) -> str:
         """The partition key the producer gave."""
         return self.key
 
+    def __repr__(self) -> str:
+        return f"<KinesisRecord {self.sequence_number} key={self.key!r} size={self.size}>"
+
 
 class KinesisShard(ShardLog[KinesisRecord]):
-    """A Kinesis shard: a hash-key range, a write quota and a sequence counter."""
+    """A Kinesis shard: a hash-key range, a write quota, and its records kept as columns.
 
-    __slots__ = ("_counter", "_seq_shard", "ending_hash_key", "starting_hash_key", "write_quota")
+    Why columns: a load experiment retains tens of millions of records (a day of
+    8 shards at 100 records/s is 69M), and a ``KinesisRecord`` object with its
+    56-digit sequence number costs ~190 bytes before its data. Here a retained
+    record costs one ``array('q')`` slot (arrival ms), one ``array('l')`` slot
+    (size) and two list slots (a reference to its partition key and one to its
+    data, both shared when the producer repeats them): 28 bytes. Sequence numbers
+    are not stored at all: the shard's counter moves by exactly one per record,
+    so the counter of the record at absolute position ``p`` is
+    ``_counter_base + p + 1`` and its sequence number follows from that and its
+    arrival time. ``KinesisRecord`` objects are made only for the records a read
+    returns (``take``), so only batches in flight exist as objects.
+    """
+
+    __slots__ = (
+        "_arrivals",
+        "_counter_base",
+        "_data",
+        "_keys",
+        "_seq_mid",
+        "_seq_shard",
+        "_sizes",
+        "ending_hash_key",
+        "starting_hash_key",
+        "write_quota",
+    )
 
     def __init__(
         self,
@@ -173,16 +214,22 @@ class KinesisShard(ShardLog[KinesisRecord]):
         self.starting_hash_key, self.ending_hash_key = hash_range
         self.write_quota = WriteQuota(SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES)
         self._seq_shard: int = shard_index * _SEQ_SHARD_UNIT
-        self._counter = counter_base
+        self._counter_base = counter_base
+        # Shard index and the counter's high 23 digits: fixed for the shard.
+        self._seq_mid = f"{shard_index:06d}{counter_base // _SEQ_LOW_UNIT:023d}"
+        self._arrivals = array("q")
+        self._sizes = array("l")
+        self._keys: list[str] = []
+        self._data: list[bytes] = []
 
     def sequence_at(self, epoch_ms: int, counter: int) -> int:
         """The sequence number for an arrival time and counter value."""
         return _SEQ_PREFIX + epoch_ms * _SEQ_TIME_UNIT + self._seq_shard + counter
 
-    def next_sequence(self, arrival_ms: int) -> int:
-        """A new sequence number, larger than every earlier one of this shard."""
-        self._counter += 1
-        return self.sequence_at(arrival_ms, self._counter)
+    def _seq_of(self, position: int) -> int:
+        return self.sequence_at(
+            self._arrivals[position - self._base], self._counter_base + position + 1
+        )
 
     @property
     def starting_sequence_number(self) -> int:
@@ -193,6 +240,166 @@ class KinesisShard(ShardLog[KinesisRecord]):
         return (
             len(str(seq)) == _SEQ_DIGITS and seq % _SEQ_TIME_UNIT // _SEQ_SHARD_UNIT == self.index
         )
+
+    # -- the log, as columns (overrides ShardLog's list of records) -------------------
+    @property
+    def end(self) -> int:
+        return self._base + len(self._arrivals)
+
+    def __len__(self) -> int:
+        return self.end - self._start
+
+    def write(self, arrival_ms: int, key: str, data: bytes, size: int) -> int:
+        """Append one record; its sequence number."""
+        counter = self._counter_base + self._base + len(self._arrivals) + 1
+        self._arrivals.append(arrival_ms)
+        self._sizes.append(size)
+        self._keys.append(key)
+        self._data.append(data)
+        return self.sequence_at(arrival_ms, counter)
+
+    def write_columns(
+        self, arrivals: list[int], keys: list[str], datas: list[bytes], sizes: list[int]
+    ) -> int:
+        """Append produced records (in arrival order) under the write quota; how many fit.
+
+        The quota is applied per second of arrival, as ``WriteQuota.take`` would
+        record by record: a second whose records all fit is taken whole (the common
+        case); otherwise its records go one at a time and those over the quota
+        are dropped.
+        """
+        quota = self.write_quota
+        if not arrivals:
+            return 0
+        keep: list[int] | None = None  # indexes kept, once something was dropped
+        n = len(arrivals)
+        pos = 0
+        while pos < n:
+            window = arrivals[pos] // 1000
+            end = bisect_left(arrivals, (window + 1) * 1000, lo=pos)
+            if window != quota._window:
+                quota._window, quota._count, quota._bytes = window, 0, 0
+            nbytes = sum(sizes[pos:end])
+            if (
+                quota._count + end - pos <= quota._max_records
+                and quota._bytes + nbytes <= quota._max_bytes
+            ):
+                quota._count += end - pos
+                quota._bytes += nbytes
+                if keep is not None:
+                    keep.extend(range(pos, end))
+            else:
+                if keep is None:
+                    keep = list(range(pos))
+                for i in range(pos, end):
+                    if quota.take(arrivals[i], sizes[i]):
+                        keep.append(i)
+            pos = end
+        if keep is not None:
+            arrivals = [arrivals[i] for i in keep]
+            sizes = [sizes[i] for i in keep]
+            keys = [keys[i] for i in keep]
+            datas = [datas[i] for i in keep]
+        self._arrivals.extend(arrivals)
+        self._sizes.extend(sizes)
+        self._keys.extend(keys)
+        self._data.extend(datas)
+        return len(arrivals)
+
+    def append(self, record: KinesisRecord) -> int:
+        """Append a record made elsewhere; its sequence number is this shard's next one."""
+        self.write(record.arrival_ms, record.key, record.data, record.size)
+        return self.end - 1
+
+    def _make(self, i: int) -> KinesisRecord:
+        position = self._base + i
+        arrival = self._arrivals[i]
+        return KinesisRecord(
+            str(self.sequence_at(arrival, self._counter_base + position + 1)),
+            arrival,
+            self._keys[i],
+            self._data[i],
+            self._sizes[i],
+        )
+
+    def last(self) -> KinesisRecord | None:
+        return self._make(len(self._arrivals) - 1) if self._arrivals else None
+
+    def record_at(self, position: int) -> KinesisRecord:
+        return self._make(position - self._base)
+
+    def retained(self) -> Iterator[KinesisRecord]:
+        for i in range(self._start - self._base, len(self._arrivals)):
+            yield self._make(i)
+
+    def trim(self, cutoff_ms: int) -> None:
+        arrivals = self._arrivals
+        i = self._start - self._base
+        if i >= len(arrivals) or arrivals[i] >= cutoff_ms:
+            return
+        j = bisect_left(arrivals, cutoff_ms, lo=i)
+        self._start = self._base + j
+        if j >= _COMPACT_MIN and 2 * j >= len(arrivals):
+            del arrivals[:j]
+            del self._sizes[:j]
+            del self._keys[:j]
+            del self._data[:j]
+            self._base += j
+
+    def at_timestamp(self, epoch_ms: int) -> int:
+        i = bisect_left(self._arrivals, epoch_ms, lo=self._start - self._base)
+        return self._base + i
+
+    def at_sequence(self, seq: int, *, after: bool) -> int:
+        # Sequence numbers grow with position, so bisect positions on them.
+        lo, hi = self._start, self.end
+        while lo < hi:
+            mid = (lo + hi) // 2
+            mid_seq = self._seq_of(mid)
+            if mid_seq < seq or (after and mid_seq == seq):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def take(self, position: int, limit: int, max_bytes: int) -> tuple[list[KinesisRecord], int]:
+        i = position - self._base
+        stop = min(len(self._arrivals), i + limit)
+        if stop <= i:
+            return [], 0
+        sizes = self._sizes[i:stop]
+        if sum(sizes) > max_bytes:
+            # The first record always goes (no record is larger than a call's cap).
+            sums = list(accumulate(sizes))
+            stop = i + max(1, bisect_right(sums, max_bytes))
+            sizes = sizes[: stop - i]
+        total = sum(sizes)
+        # The sequence number's text is the concatenation of its fixed-width
+        # fields ("49", 13 digits of arrival ms, 6 of shard index, 35 of counter),
+        # so it is built from small ints, with no 186-bit arithmetic per record.
+        # Without format specs (zero padding costs more than the arithmetic): the
+        # arrival has 13 digits from 2001 to 2286, and the counter's low 12 digits
+        # start in [10**11, 2 * 10**11) (``_counter_base``), so they keep exactly 12
+        # digits, with no carry into the high part, for 8 * 10**11 records a shard.
+        count = stop - i
+        low = self._counter_base % _SEQ_LOW_UNIT + position + 1
+        arrivals = self._arrivals[i:stop]
+        rows = zip(arrivals, self._keys[i:stop], self._data[i:stop], sizes, strict=True)
+        if (
+            low + count > _SEQ_LOW_UNIT
+            or low < _SEQ_LOW_UNIT // 10
+            or arrivals[0] < 10**12
+            or arrivals[-1] >= 10**13
+        ):  # outside the fast form's range: the general form
+            return [
+                KinesisRecord(str(self._seq_of(position + n)), arrival, key, data, size)
+                for n, (arrival, key, data, size) in enumerate(rows)
+            ], total
+        mid = self._seq_mid
+        return [
+            KinesisRecord(f"49{arrival}{mid}{low + n}", arrival, key, data, size)
+            for n, (arrival, key, data, size) in enumerate(rows)
+        ], total
 
 
 class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
@@ -255,7 +462,9 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
             on_access=self._produce_due,
         )
         self._producers: list[Producer] = []
+        self._due_ms: int | None = None  # cached next_arrival_ms (None: recompute)
         self._route_cache: dict[str, KinesisShard] = {}
+        self._key_len: dict[str, int] = {}  # UTF-8 length of each produced partition key
         self.producer_throttles = 0
         # Seeded per incarnation: a stream re-created under the same name gets new numbers.
         self._rng = sim.seeds.rng("kinesis", f"{name}@{self._created_ms}")
@@ -291,7 +500,9 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
 
     # -- shards -----------------------------------------------------------------------
     def _counter_base(self) -> int:
-        return self._rng.randrange(10 ** (_SEQ_COUNTER_DIGITS - 2), 10 ** (_SEQ_COUNTER_DIGITS - 1))
+        base = self._rng.randrange(10 ** (_SEQ_COUNTER_DIGITS - 2), 10 ** (_SEQ_COUNTER_DIGITS - 1))
+        # Low 12 digits in [10**11, 2 * 10**11): see KinesisShard.take.
+        return base - base % _SEQ_LOW_UNIT + _SEQ_LOW_UNIT // 10 + base % 10**10
 
     def _new_shard(
         self,
@@ -324,6 +535,11 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         assert isinstance(shard, KinesisShard)
         return shard
 
+    def _kshard_any(self, shard_id: str) -> KinesisShard:
+        shard = self._log.shards[shard_id]
+        assert isinstance(shard, KinesisShard)
+        return shard
+
     def _route(self, hash_key: int) -> KinesisShard:
         if len(self._open) == 1:
             return self._open[0]
@@ -347,11 +563,15 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
     def add_producer(self, producer: Producer) -> None:
         """Generate ``producer``'s records into this stream as time passes (lazily)."""
         self._producers.append(producer)
+        self._due_ms = None  # recompute: the new producer may be due sooner
 
     def next_arrival_ms(self) -> int | None:
         """When the next lazily produced record arrives (None: no producer has more)."""
-        times = [t for p in self._producers if (t := p.next_arrival_ms()) is not None]
-        return min(times) if times else None
+        due = self._due_ms
+        if due is None:
+            times = [t for p in self._producers if (t := p.next_arrival_ms()) is not None]
+            due = self._due_ms = min(times) if times else _NEVER
+        return None if due == _NEVER else due
 
     def _produce_due(self) -> None:
         """Append every produced record that arrived by now, with its arrival time.
@@ -367,6 +587,13 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         if not self._producers or self.deleted:
             return
         now = self.clock.now_ms()
+        # Every read-side call lands here (several per poll): when nothing is due
+        # yet, return after one comparison.
+        if self._due_ms is None:
+            self.next_arrival_ms()
+        if now < (self._due_ms or 0):
+            return
+        self._due_ms = None
         columns = [p.emit_columns(now) for p in self._producers]
         if len(columns) == 1:
             arrivals, keys, bodies = columns[0]
@@ -380,39 +607,55 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
             bodies = [m[2] for m in merged]
         if not arrivals:
             return
-        written: dict[str, KinesisShard] = {}
+        datas = _encoded(bodies)
+        # Route each distinct key once (the cache survives between calls; resharding
+        # clears it), with its UTF-8 length for the record's size.
         cache = self._route_cache
-        last_body: str | None = None
-        data = b""
-        throttled = 0
-        for arrival, key, body in zip(arrivals, keys, bodies, strict=True):
+        key_len = self._key_len
+        shard_of: dict[str, KinesisShard] = {}
+        for key in dict.fromkeys(keys):
             shard = cache.get(key)
             if shard is None or shard.closed_ms is not None:
-                shard = cache[key] = self._route(_hash_key(key.encode(), None, "PartitionKey"))
-            if body is not last_body:  # constant bodies are encoded once
-                last_body = body
-                data = body.encode()
-            size = len(data) + len(key)
-            quota = shard.write_quota
-            window = arrival // 1000
-            if window != quota._window:
-                quota._window, quota._count, quota._bytes = window, 0, 0
-            if quota._count >= quota._max_records or quota._bytes + size > quota._max_bytes:
-                throttled += 1
-                continue
-            quota._count += 1
-            quota._bytes += size
-            shard._counter += 1
-            seq = _SEQ_PREFIX + arrival * _SEQ_TIME_UNIT + shard._seq_shard + shard._counter
-            shard._records.append(KinesisRecord(seq, arrival, key, data, size))
-            if shard.shard_id not in written:
-                written[shard.shard_id] = shard
+                encoded = key.encode()
+                shard = cache[key] = self._route(_hash_key(encoded, None, "PartitionKey"))
+                key_len[key] = len(encoded)
+            shard_of[key] = shard
+        sizes = [
+            d + k for d, k in zip(map(len, datas), map(key_len.__getitem__, keys), strict=True)
+        ]
+        # Split the columns by shard, keeping arrival order within each shard.
+        groups: dict[str, list[int]] = {}
+        if len(dict.fromkeys(map(id, shard_of.values()))) == 1:
+            groups[next(iter(shard_of.values())).shard_id] = list(range(len(keys)))
+        else:
+            for i, shard in enumerate(map(shard_of.__getitem__, keys)):
+                members = groups.get(shard.shard_id)
+                if members is None:
+                    members = groups[shard.shard_id] = []
+                members.append(i)
+        written: list[KinesisShard] = []
+        throttled = 0
+        for shard_id, members in groups.items():
+            shard = self._kshard_any(shard_id)
+            if len(members) == len(keys):
+                accepted = shard.write_columns(arrivals, keys, datas, sizes)
+            else:
+                pick = members.__iter__
+                accepted = shard.write_columns(
+                    list(map(arrivals.__getitem__, pick())),
+                    list(map(keys.__getitem__, pick())),
+                    list(map(datas.__getitem__, pick())),
+                    list(map(sizes.__getitem__, pick())),
+                )
+            throttled += len(members) - accepted
+            if accepted:
+                written.append(shard)
         self.producer_throttles += throttled
         if written:
             cutoff = self._log.horizon_ms(now)
-            for shard in written.values():
+            for shard in written:
                 shard.trim(cutoff)
-            self._log.notify(*written.values())
+            self._log.notify(*written)
 
     # -- producing ---------------------------------------------------------------------
     def put_record(
@@ -441,8 +684,7 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         if not shard.write_quota.take(now, size):
             raise ProvisionedThroughputExceededException(self._rate_exceeded(shard))
         shard.trim(self._log.horizon_ms(now))
-        seq = shard.next_sequence(now)
-        shard.append(KinesisRecord(seq, now, key, data, size))
+        seq = shard.write(now, key, data, size)
         self._log.notify(shard)
         return {"ShardId": shard.shard_id, "SequenceNumber": str(seq)}
 
@@ -512,8 +754,7 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
             if shard.shard_id not in written:
                 written[shard.shard_id] = shard
                 shard.trim(cutoff)
-            seq = shard.next_sequence(now)
-            shard.append(KinesisRecord(seq, now, key, data, size))
+            seq = shard.write(now, key, data, size)
             results.append({"SequenceNumber": str(seq), "ShardId": shard.shard_id})
         if written:
             self._log.notify(*written.values())
@@ -943,3 +1184,13 @@ def _hash_key(partition_key: bytes, explicit: Any, field: str) -> int:
             f"[0, 2^128-1]. Specified value was {explicit}"
         )
     return int(explicit)
+
+
+def _encoded(bodies: list[str]) -> list[bytes]:
+    """UTF-8 of each body; a body repeated as the same object is encoded once and shared."""
+    if not bodies:
+        return []
+    first = bodies[0]
+    if bodies[-1] is first and bodies.count(first) == len(bodies):
+        return [first.encode()] * len(bodies)
+    return [body.encode() for body in bodies]

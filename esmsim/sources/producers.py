@@ -72,6 +72,17 @@ class _Constant(_Rate):
             n += 1
 
 
+class _ConstantArrivals:
+    """Where a constant-rate producer is: arrival ``n`` is ``origin + floor(n * gap)``."""
+
+    __slots__ = ("gap", "n", "origin")
+
+    def __init__(self, origin: int, gap: float) -> None:
+        self.origin = origin
+        self.gap = gap
+        self.n = 0
+
+
 class _Poisson(_Rate):
     def __init__(self, per_second: float) -> None:
         self.per_second = per_second
@@ -219,6 +230,21 @@ class _Keys:
                 acc += w / total
                 self.cumulative.append(acc)
 
+    def take(self, n: int) -> list[str]:
+        """The next ``n`` keys at once: the same keys, and the same draws, as ``n`` ``next()``s."""
+        names, count = self.names, len(self.names)
+        if self.distribution == "round_robin":
+            turn = self.turn
+            self.turn += n
+            if count == 1:
+                return [names[0]] * n
+            return [names[(turn + i) % count] for i in range(n)]
+        draw = self.rng.random
+        if self.distribution == "zipf":
+            cumulative, last = self.cumulative, count - 1
+            return [names[min(bisect.bisect_left(cumulative, draw()), last)] for _ in range(n)]
+        return [names[int(draw() * count)] for _ in range(n)]
+
     def next(self) -> str:
         if self.distribution == "round_robin":
             name = self.names[self.turn % len(self.names)]
@@ -314,7 +340,19 @@ class Producer:
         if stop is not None and (not isinstance(stop, int | float) or stop < start):
             raise ValueError(f"stop: expected seconds >= start, got {stop!r}")
         self._stop_ms = None if stop is None else start_ms + math.floor(stop * 1000)
-        self._arrivals = self._rate.arrivals(start_ms + math.floor(start * 1000), rng)
+        origin = start_ms + math.floor(start * 1000)
+        self._arrivals = self._rate.arrivals(origin, rng)
+        # The bulk path (``_emit_bulk``) needs arrivals that draw nothing and bodies
+        # that draw nothing (no poison share, fixed sizes); otherwise the random
+        # draws of keys, bodies and arrivals interleave per record.
+        self._bulk: _ConstantArrivals | None = None
+        if (
+            isinstance(self._rate, _Constant)
+            and self._rate.per_second > 0
+            and self._poison == 0
+            and self._sizes.fixed is not None
+        ):
+            self._bulk = _ConstantArrivals(origin, 1000.0 / self._rate.per_second)
         self._scripted = sorted(
             (self._scripted_record(start_ms, i, r) for i, r in enumerate(records or [])),
             key=lambda p: p.arrival_ms,
@@ -388,7 +426,9 @@ class Producer:
         keys: list[str] = []
         bodies: list[str] = []
         nxt = self._next_generated
-        if nxt is not None and nxt <= now_ms:
+        if nxt is not None and nxt <= now_ms and self._bulk is not None:
+            arrivals, keys, bodies = self._emit_bulk(now_ms, self._bulk)
+        elif nxt is not None and nxt <= now_ms:
             keys_next = self._keys.next
             make_body = self._body
             constant = self._template if (not self._fields and self._poison == 0) else None
@@ -423,6 +463,46 @@ class Producer:
                 key=lambda item: item[0],
             )
             return [m[0] for m in merged], [m[1] for m in merged], [m[2] for m in merged]
+        return arrivals, keys, bodies
+
+    def _emit_bulk(
+        self, now_ms: int, bulk: _ConstantArrivals
+    ) -> tuple[list[int], list[str], list[str]]:
+        """``emit_columns`` for a constant rate whose bodies draw nothing: whole lists at once.
+
+        Arrival ``n`` is ``origin + floor(n * gap)``, exactly what the constant rate's
+        generator yields, so the due ones are a range of ``n`` found by arithmetic
+        (then nudged, since the float estimate may be off by one either way). Keys
+        come from ``_Keys.take``, which makes the same random draws in the same order
+        as one ``next()`` per record; nothing else draws, so the records are the
+        ones the record-at-a-time loop would make.
+        """
+        limit = now_ms if self._stop_ms is None else min(now_ms, self._stop_ms - 1)
+        origin, gap, first = bulk.origin, bulk.gap, bulk.n
+        end = max(first, int((limit - origin) / gap))
+        while origin + math.floor(end * gap) <= limit:
+            end += 1
+        while end > first and origin + math.floor((end - 1) * gap) > limit:
+            end -= 1
+        floor = math.floor
+        arrivals = [origin + floor(k * gap) for k in range(first, end)]
+        bulk.n = end
+        upcoming = origin + floor(end * gap)
+        self._next_generated = (
+            None if self._stop_ms is not None and upcoming >= self._stop_ms else upcoming
+        )
+        count = len(arrivals)
+        keys = self._keys.take(count)
+        constant = self._template if not self._fields else None
+        if constant is not None:
+            bodies = [constant] * count
+        else:
+            make_body, n0 = self._body, self.count
+            bodies = [
+                make_body(n0 + i, key, arrival)
+                for i, (key, arrival) in enumerate(zip(keys, arrivals, strict=True))
+            ]
+        self.count += count
         return arrivals, keys, bodies
 
     def emit_until(self, now_ms: int) -> list[Produced]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import threading
 from decimal import Decimal
@@ -128,20 +129,26 @@ async def test_every_invocation_gets_a_freshly_built_event(
 
 
 @pytest.mark.asyncio
-async def test_plain_handler_runs_in_a_worker_thread_without_a_running_loop(
+async def test_plain_handler_runs_without_a_running_loop(
     sim: esmsim.Simulation, invoke: Invoke
 ) -> None:
-    """Plain handlers never run on the simulation's loop thread, so ``asyncio.run`` works."""
+    """A plain handler sees no running event loop, so ``asyncio.run`` works inside it."""
     facts: dict[str, Any] = {}
 
     def handler(event: Any, context: Any) -> int:
-        facts["thread"] = threading.current_thread().name
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            facts["running_loop"] = None
+        else:
+            facts["running_loop"] = "present"
         return asyncio.run(asyncio.sleep(0, result=5))
 
     fn = sim.function("fn", handler)
     inv = await invoke(fn, lambda: sqs_event(1))
-    assert inv.response == 5
-    assert facts["thread"].startswith("esmsim-7-handler")
+    second = await invoke(fn, lambda: sqs_event(1))
+    assert (inv.response, second.response) == (5, 5)
+    assert facts["running_loop"] is None
 
 
 @pytest.mark.asyncio
@@ -205,17 +212,26 @@ async def test_invocations_are_logged_in_start_order_with_their_facts(
     assert ok.request_id != bad.request_id
 
 
-def test_worker_thread_stops_when_the_simulation_closes() -> None:
-    """The plain-handler worker thread lives exactly as long as its simulation."""
+def test_plain_handler_runs_without_a_thread_and_its_context_variables_stay_its_own() -> None:
+    """Virtual mode starts no thread for plain handlers; context variables they set don't leak."""
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
+    before = {t.name for t in threading.enumerate()}
 
-    def alive() -> list[str]:
-        return [t.name for t in threading.enumerate() if t.name.startswith("esmsim-41-handler")]
+    def handler(event: Any, context: Any) -> str:
+        marker.set("handler")
+        return marker.get()
 
     with esmsim.Simulation(seed=41) as sim:
-        fn = sim.function("fn", lambda event, context: None)
-        sim.call_sync(lambda: fn.invoke(lambda: sqs_event(1)))
-        assert alive() == ["esmsim-41-handler"]
-    assert alive() == []
+        fn = sim.function("fn", handler)
+        inv = sim.call_sync(lambda: fn.invoke(lambda: sqs_event(1)))
+        started = {t.name for t in threading.enumerate()} - before
+        assert inv.response == "handler"
+        assert sim.call_sync(lambda: _read(marker)) == "unset"
+    assert not any("handler" in name for name in started)
+
+
+async def _read(var: contextvars.ContextVar[str]) -> str:
+    return var.get()
 
 
 @pytest.mark.asyncio

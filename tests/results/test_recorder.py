@@ -123,12 +123,18 @@ def test_a_killed_run_leaves_a_valid_database(tmp_path: Path) -> None:
 
 
 def test_percentiles_of_a_known_distribution() -> None:
-    """p50/p90/p99/max of 1..10,000 within HdrHistogram's 0.1 %."""
+    """p50/p90/p99/p99.9/max of 1..10,000 within HdrHistogram's 0.1 %."""
     hist = Histogram("ms")
     hist.add_many(range(1, 10_001))
     p = hist.percentiles()
     assert p["count"] == 10_000
-    for key, want in (("p50", 5000), ("p90", 9000), ("p99", 9900), ("max", 10_000)):
+    for key, want in (
+        ("p50", 5000),
+        ("p90", 9000),
+        ("p99", 9900),
+        ("p99.9", 9990),
+        ("max", 10_000),
+    ):
         assert abs(float(p[key] or 0) - want) <= want * 0.001, (key, p[key])
     micros = Histogram("us", 1000.0)
     micros.add(20_000, 7)
@@ -138,6 +144,7 @@ def test_percentiles_of_a_known_distribution() -> None:
         "p50": None,
         "p90": None,
         "p99": None,
+        "p99.9": None,
         "max": None,
     }
 
