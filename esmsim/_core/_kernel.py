@@ -68,6 +68,7 @@ class Kernel:
         self._closed = False
         self._current: concurrent.futures.Future[Any] | None = None
         self._close_callbacks: list[Callable[[], None]] = []
+        self._pause_callbacks: list[Callable[[], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> Clock:
@@ -95,6 +96,15 @@ class Kernel:
         self._thread.join()
         while self._close_callbacks:
             self._close_callbacks.pop()()
+
+    def add_pause_callback(self, fn: Callable[[], None]) -> None:
+        """Run ``fn()`` on the loop thread each time a command ends, before its caller resumes.
+
+        For state the simulation may leave in place while it runs but must tidy
+        before the caller's code runs again, such as the environment variables
+        of the last plain handler (``handlers/environment.py``).
+        """
+        self._pause_callbacks.append(fn)
 
     def add_close_callback(self, fn: Callable[[], None]) -> None:
         """Run ``fn()`` once, on the closing thread, after the loop thread has stopped.
@@ -228,15 +238,23 @@ class Kernel:
                 # caller's setting is restored when the command ends.
                 saved_threshold = gc.get_threshold()
                 gc.set_threshold(max(saved_threshold[0], _GC_GEN0_THRESHOLD), *saved_threshold[1:])
+                ok, value = True, None
                 try:
-                    result = await fn()
+                    value = await fn()
                 except Exception as exc:
-                    fut.set_exception(exc)
-                else:
-                    fut.set_result(result)
+                    ok, value = False, exc
                 finally:
                     gc.set_threshold(*saved_threshold)
+                    # Before the caller's thread wakes: it must find the process
+                    # as it left it (see add_pause_callback).
+                    for callback in self._pause_callbacks:
+                        callback()
                     self._paused = True
+                if ok:
+                    fut.set_result(value)
+                else:
+                    assert isinstance(value, BaseException)
+                    fut.set_exception(value)
                 # Only reached when the command ended by itself; when a crashing
                 # background task cancels it, the thread reports to _current.
                 self._current = None

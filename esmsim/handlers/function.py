@@ -341,7 +341,9 @@ class Function(Resource):
         if not self.is_async and self._worker.blocking:
             # Virtual mode, plain handler: called inline (the loop cannot move), time
             # stands still, and the modelled duration follows.
-            result = self._worker.run_blocking(self._call_plain, event, context, env.layer, meter)
+            result = self._worker.run_blocking(
+                self._call_plain, event, context, env.layer, meter, True
+            )
             if result[3] is None:
                 extra = meter[0] if meter is not None else self.duration.draw(self._duration_rng)
                 if extra >= timeout:
@@ -415,8 +417,13 @@ class Function(Resource):
         context: LambdaContext,
         layer: EnvironmentLayer,
         meter: list[float] | None,
+        linger: bool = False,
     ) -> _Result:
-        """Call a plain handler with the function's variables applied (see ``worker``)."""
+        """Call a plain handler with the function's variables applied (see ``worker``).
+
+        ``linger``: called inline in virtual mode, where the variables may stay in
+        place for the next invocation (``remove_layer``).
+        """
         token = apply_layer(layer)
         started = time.perf_counter() if meter is not None else 0.0
         try:
@@ -428,7 +435,7 @@ class Function(Resource):
         finally:
             if meter is not None:
                 meter[0] += time.perf_counter() - started
-            remove_layer(token)
+            remove_layer(token, linger=linger)
         if inspect.iscoroutine(value):
             # A plain wrapper around an async handler (a decorator that lost the
             # coroutine marker): await what it returned, on the loop.

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 
+from .environment import flush_lingering
+
 if TYPE_CHECKING:
     from ..simulation import Simulation
 
@@ -49,6 +51,11 @@ class SyncWorker:
 
     def __init__(self, sim: Simulation) -> None:
         self._virtual = sim.clock_mode == "virtual"
+        if self._virtual:
+            # Handlers' variables may linger between invocations (environment.py);
+            # the caller's code must never see them.
+            sim.kernel.add_pause_callback(flush_lingering)
+            sim.kernel.add_close_callback(flush_lingering)
 
     @property
     def blocking(self) -> bool:

@@ -234,3 +234,25 @@ def test_invalid_environment_is_rejected_like_lambda(environment: Any, message: 
         pytest.raises(InvalidParameterValueException, match=re.escape(message)),
     ):
         sim.function("fn", lambda event, context: None, Environment=environment)
+
+
+def test_variables_never_leak_between_functions_or_out_of_a_run() -> None:
+    """Within one run, back-to-back plain invocations of two functions each see only their own
+    variables, and once the run returns ``os.environ`` holds none of them."""
+
+    def reader(event: Any, context: Any) -> Any:
+        return [os.environ.get("ONLY_A"), os.environ.get("ONLY_B"), context.function_name]
+
+    with esmsim.Simulation(seed=5) as sim:
+        first = sim.function("a", reader, Environment={"Variables": {"ONLY_A": "a"}})
+        second = sim.function("b", reader, Environment={"Variables": {"ONLY_B": "b"}})
+
+        async def alternate() -> list[Any]:
+            order = (first, first, second, first, second, second)
+            return [(await fn.invoke(lambda: dynamodb_event(1))).response for fn in order]
+
+        responses = sim.call_sync(alternate)
+        assert "ONLY_A" not in os.environ and "ONLY_B" not in os.environ
+        assert "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
+    a, b = ["a", None, "a"], [None, "b", "b"]
+    assert responses == [a, a, b, a, b, b]
