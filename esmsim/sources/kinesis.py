@@ -607,7 +607,7 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
             bodies = [m[2] for m in merged]
         if not arrivals:
             return
-        datas = _encoded(bodies)
+        datas, shared = _encoded(bodies)
         # Route each distinct key once (the cache survives between calls; resharding
         # clears it), with its UTF-8 length for the record's size.
         cache = self._route_cache
@@ -620,9 +620,14 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
                 shard = cache[key] = self._route(_hash_key(encoded, None, "PartitionKey"))
                 key_len[key] = len(encoded)
             shard_of[key] = shard
-        sizes = [
-            d + k for d, k in zip(map(len, datas), map(key_len.__getitem__, keys), strict=True)
-        ]
+        if shared:
+            # One shared body (see _encoded): a record's size depends on its key only.
+            size_of = {key: len(datas[0]) + key_len[key] for key in shard_of}
+            sizes = list(map(size_of.__getitem__, keys))
+        else:
+            sizes = [
+                d + k for d, k in zip(map(len, datas), map(key_len.__getitem__, keys), strict=True)
+            ]
         # Split the columns by shard, keeping arrival order within each shard.
         groups: dict[str, list[int]] = {}
         if len(dict.fromkeys(map(id, shard_of.values()))) == 1:
@@ -1186,11 +1191,11 @@ def _hash_key(partition_key: bytes, explicit: Any, field: str) -> int:
     return int(explicit)
 
 
-def _encoded(bodies: list[str]) -> list[bytes]:
-    """UTF-8 of each body; a body repeated as the same object is encoded once and shared."""
+def _encoded(bodies: list[str]) -> tuple[list[bytes], bool]:
+    """UTF-8 of each body, and whether all are one shared object (encoded once)."""
     if not bodies:
-        return []
+        return [], False
     first = bodies[0]
     if bodies[-1] is first and bodies.count(first) == len(bodies):
-        return [first.encode()] * len(bodies)
-    return [body.encode() for body in bodies]
+        return [first.encode()] * len(bodies), True
+    return [body.encode() for body in bodies], False

@@ -35,6 +35,7 @@ import random
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import cycle, islice
 from typing import Any
 
 from .._core import format_iso_ms
@@ -234,11 +235,10 @@ class _Keys:
         """The next ``n`` keys at once: the same keys, and the same draws, as ``n`` ``next()``s."""
         names, count = self.names, len(self.names)
         if self.distribution == "round_robin":
-            turn = self.turn
+            start = self.turn % count
             self.turn += n
-            if count == 1:
-                return [names[0]] * n
-            return [names[(turn + i) % count] for i in range(n)]
+            # The cycle from the next name on, cut to length in C.
+            return list(islice(cycle(names[start:] + names[:start]), n))
         draw = self.rng.random
         if self.distribution == "zipf":
             cumulative, last = self.cumulative, count - 1
