@@ -74,6 +74,16 @@ def test_run_logs_json_lines_with_simulated_time(tmp_path: Path) -> None:
     assert all("sim_time" in line for line in lines)
 
 
+def test_run_no_report_leaves_out_report_html(tmp_path: Path) -> None:
+    """``--no-report`` writes the run directory without drawing report.html."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("Simulation: {Seed: 1, Duration: 60}\n")
+    result = runner.invoke(app, ["run", str(cfg), "--no-report", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == ["metrics.csv", "results.sqlite", "summary.json"]
+
+
 def test_validate_reports_every_problem_with_its_path(tmp_path: Path) -> None:
     """``esmsim validate`` prints each problem with its field path and exits 2."""
     cfg = tmp_path / "bad.yaml"

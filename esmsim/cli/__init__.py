@@ -8,6 +8,7 @@ with ``--log-format json``); results go to stdout.
 from . import _events as _events
 from . import _report as _report
 from . import _run as _run
+from . import _sweep as _sweep
 from . import _validate as _validate
 from ._app import app as app
 from ._app import main as main

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from .._core._logging import current_clock, get_logger
-from ..config import ConfigError, load_config, parse_duration
+from ..config import ConfigError, RunConfig, load_config, parse_duration
 from ..simulation import Simulation
 from ._app import LogFormatOption, LogLevelOption, app, configure_logs, invalid
 
-__all__ = ("PROGRESS_STEPS", "print_summary", "run")
+__all__ = ("PROGRESS_STEPS", "print_summary", "run", "run_config")
 
 PROGRESS_STEPS = 200
 """The run advances in this many chunks so the progress bar moves."""
@@ -34,6 +35,14 @@ def run(
     sample_interval: Annotated[
         float, typer.Option("--sample-interval", help="Simulated seconds between metric samples.")
     ] = 60.0,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report",
+            help="Draw report.html (the plots take most of a short run's time to write; "
+            "esmsim report DIR draws it later).",
+        ),
+    ] = True,
     log_format: LogFormatOption = None,
     log_level: LogLevelOption = "info",
 ) -> None:
@@ -59,19 +68,63 @@ def run(
         invalid(problems)
     run_seed = cfg.seed if seed is None else seed
     out_dir = out if out is not None else Path("runs") / f"{_slug(config.stem)}-seed{run_seed}"
-    log = get_logger(config=str(config))
+    try:
+        summary = run_config(
+            cfg,
+            seed=run_seed,
+            seconds=seconds,
+            out_dir=out_dir,
+            clock="wall" if mode == "wall" else "virtual",
+            sample_interval=sample_interval,
+            on_warning=lambda warning: typer.echo(f"warning: {warning}", err=True),
+            progress=True,
+            report=report,
+        )
+    except ConfigError as exc:
+        invalid(exc.problems)
+    print_summary(summary, config=config, out_dir=out_dir)
+
+
+def run_config(
+    cfg: RunConfig,
+    *,
+    seed: int,
+    seconds: float,
+    out_dir: Path,
+    clock: Literal["virtual", "wall"] = "virtual",
+    sample_interval: float = 60.0,
+    on_warning: Callable[[str], None] | None = None,
+    progress: bool = False,
+    report: bool = True,
+) -> dict[str, Any]:
+    """Run a loaded config for ``seconds`` and write its run directory; the summary.
+
+    The one place a config becomes a finished run, shared by ``esmsim run`` and the
+    sweep workers so that a sweep's run directory is exactly what ``esmsim run
+    --out`` would write for the same settings. ``progress`` draws the bar (on a TTY
+    only); sweep workers leave it off, as several processes share one terminal.
+    ``report=False`` skips ``report.html`` (``esmsim report DIR`` draws it later from
+    ``summary.json`` and ``results.sqlite``).
+
+    Raises:
+        ConfigError: AWS's create-time errors, each with its resource's path.
+    """
+    log = get_logger(config=str(cfg.path))
     with Simulation(
-        seed=run_seed,
-        clock="wall" if mode == "wall" else "virtual",
+        seed=seed,
+        clock=clock,
         start_time=cfg.start_time,
+        region=cfg.region,
+        account_id=cfg.account_id,
     ) as sim:
         # Lines logged from this thread carry the simulation's time too.
         token = current_clock.set(sim.clock)
         try:
-            summary = _build_and_run(sim, cfg, seconds, out_dir, sample_interval, log)
+            return _build_and_run(
+                sim, cfg, seconds, out_dir, sample_interval, log, on_warning, progress, report
+            )
         finally:
             current_clock.reset(token)
-    print_summary(summary, config=config, out_dir=out_dir)
 
 
 def _slug(text: str) -> str:
@@ -79,7 +132,15 @@ def _slug(text: str) -> str:
 
 
 def _build_and_run(
-    sim: Simulation, cfg: Any, seconds: float, out_dir: Path, interval: float, log: Any
+    sim: Simulation,
+    cfg: RunConfig,
+    seconds: float,
+    out_dir: Path,
+    interval: float,
+    log: Any,
+    on_warning: Callable[[str], None] | None,
+    progress: bool,
+    report: bool,
 ) -> dict[str, Any]:
     from ..results import Recorder
 
@@ -87,25 +148,25 @@ def _build_and_run(
     echo: Any = None
     build = getattr(cfg, "build", None)
     if build is not None:
-        try:
-            built = build(sim)
-        except ConfigError as exc:
-            invalid(exc.problems)
+        built = build(sim)
         for warning in getattr(built, "warnings", None) or []:
-            typer.echo(f"warning: {warning}", err=True)
+            if on_warning is not None:
+                on_warning(warning)
         for logical_id, mapping in (getattr(built, "mappings", None) or {}).items():
             names[str(mapping.uuid)] = str(logical_id)
         echo_fn = getattr(built, "echo", None) or getattr(cfg, "echo", None)
         echo = echo_fn() if callable(echo_fn) else None
-    recorder = Recorder(sim, out_dir, sample_interval=interval, config_echo=echo, names=names)
+    recorder = Recorder(
+        sim, out_dir, sample_interval=interval, config_echo=echo, names=names, report=report
+    )
     recorder.attach()
     log.info("run.start", seed=sim.seed, clock=sim.clock_mode, duration_s=seconds)
-    _advance(sim, seconds)
+    _advance(sim, seconds, progress=progress)
     log.info("run.complete", simulated_s=sim.clock.elapsed())
     return recorder.finish()
 
 
-def _advance(sim: Simulation, seconds: float) -> None:
+def _advance(sim: Simulation, seconds: float, *, progress: bool) -> None:
     """Run ``seconds`` in chunks, with a progress bar in simulated time on a TTY."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
@@ -120,14 +181,14 @@ def _advance(sim: Simulation, seconds: float) -> None:
         TextColumn("{task.fields[at]}"),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("run", total=seconds or 1.0, at="")
+        disable=not (progress and console.is_terminal),
+    ) as bar:
+        task = bar.add_task("run", total=seconds or 1.0, at="")
         for step in range(1, steps + 1):
             # Absolute targets: chunks never accumulate float error.
             target = begin + seconds * step / steps
             sim.run_sync(max(0.0, target - sim.clock.elapsed()))
-            progress.update(
+            bar.update(
                 task,
                 completed=sim.clock.elapsed() - begin,
                 at=f"{sim.clock.wall():%Y-%m-%d %H:%M:%S}Z",

@@ -12,6 +12,7 @@ the AWS errors raised on the way to their resource's path.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import importlib.util
 import re
@@ -57,7 +58,15 @@ if TYPE_CHECKING:
     from ..simulation import Simulation
     from ._build import BuiltRun
 
-__all__ = ("ConfigError", "RunConfig", "analyse", "check_config", "load_config", "message_at")
+__all__ = (
+    "ConfigError",
+    "RunConfig",
+    "analyse",
+    "check_config",
+    "load_config",
+    "load_document",
+    "message_at",
+)
 
 _TOP_LEVEL = (
     "AWSTemplateFormatVersion",
@@ -576,6 +585,29 @@ def load_config(path: str | Path) -> RunConfig:
     """
     cfg, problems = analyse(path)
     if problems or cfg is None:
+        raise ConfigError(problems)
+    return cfg
+
+
+def load_document(path: str | Path, document: dict[str, Any]) -> RunConfig:
+    """``document``, a config already parsed (and perhaps edited in memory), checked as
+    ``load_config`` checks the file at ``path``: the same static checks, with code
+    folders and handlers resolved next to ``path``, which need not hold this text.
+
+    ``document`` is what the config's YAML parses to, with CloudFormation's short-form
+    tags as their long forms (``!Ref X`` as ``{"Ref": "X"}``). It is copied: later
+    edits to it do not change the returned config.
+
+    Raises:
+        ConfigError: every problem found, each with the path of its field.
+    """
+    path = Path(path)
+    if not isinstance(document, dict):
+        raise ConfigError(
+            [f"{path}: the top level must be a mapping with Resources and Simulation"]
+        )
+    cfg, problems = _Analysis(path, copy.deepcopy(document)).run()
+    if problems:
         raise ConfigError(problems)
     return cfg
 

@@ -212,6 +212,10 @@ class Recorder:
         sample_interval: simulated seconds between metric samples.
         config_echo: what ``summary.json`` echoes as the config (optional).
         names: display names by mapping UUID (e.g. config logical ids).
+        report: draw ``report.html`` (matplotlib plots: most of the cost of writing a
+            short run's directory). When False it is not written; ``esmsim report DIR``
+            draws the same report later from the run directory's ``summary.json`` and
+            ``results.sqlite``.
 
     Call ``attach()`` once the resources exist (later ones are picked up at the
     next sample), run the simulation, then ``finish()`` (or ``await afinish()``)
@@ -226,6 +230,7 @@ class Recorder:
         *,
         config_echo: Any = None,
         names: dict[str, str] | None = None,
+        report: bool = True,
     ) -> None:
         if not sample_interval > 0:
             raise ValueError(f"sample_interval: expected seconds > 0, got {sample_interval!r}")
@@ -234,6 +239,7 @@ class Recorder:
         self.sample_interval = float(sample_interval)
         self.config_echo = config_echo
         self.names = dict(names or {})
+        self.report = report
         self.samples: list[MetricSample] = []
         self.summary: dict[str, Any] | None = None
         self._clock = sim.clock
@@ -585,12 +591,14 @@ class Recorder:
 
     def _write_outputs(self) -> None:
         from ._outputs import build_summary, write_metrics_csv, write_summary
-        from ._report import write_report
 
         self.summary = build_summary(self)
         write_summary(self.out_dir / "summary.json", self.summary)
         write_metrics_csv(self.out_dir / "metrics.csv", self.samples)
-        write_report(self.out_dir / "report.html", self.summary, self.samples)
+        if self.report:
+            from ._report import write_report
+
+            write_report(self.out_dir / "report.html", self.summary, self.samples)
         self._log.info(
             "results.written",
             out=str(self.out_dir),
