@@ -71,6 +71,12 @@ class Simulation:
             the host's current time in wall mode.
         region: the AWS Region in ARNs and events.
         account_id: the AWS account id in ARNs and events.
+        invocation_log: how many invocations each function keeps in
+            ``function.invocations``: ``None`` (the default) keeps all of them,
+            ``N`` at least the newest N (the list is trimmed in bulk, so it holds
+            N to 2N - 1), 0 none. Each logged invocation keeps its batch so that ``.event`` can be
+            rebuilt, so a long load run should bound it (``esmsim run`` keeps
+            none: its results database records every invocation).
     """
 
     def __init__(
@@ -80,6 +86,8 @@ class Simulation:
         start_time: datetime | float | str | None = None,
         region: str = "us-east-1",
         account_id: str = "123456789012",
+        *,
+        invocation_log: int | None = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
@@ -89,12 +97,22 @@ class Simulation:
             raise ValueError("region: expected a non-empty Region name such as 'us-east-1'")
         if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id: {account_id!r} is not a 12-digit AWS account id")
+        if invocation_log is not None and (
+            isinstance(invocation_log, bool)
+            or not isinstance(invocation_log, int)
+            or invocation_log < 0
+        ):
+            raise ValueError(
+                f"invocation_log: expected an integer >= 0 or None (keep all), "
+                f"got {invocation_log!r}"
+            )
         if start_time is None and clock == "virtual":
             start_time = DEFAULT_START_TIME
         start = None if start_time is None else _epoch_seconds(start_time, "start_time")
         self.seed = seed
         self.region = region
         self.account_id = account_id
+        self.invocation_log = invocation_log
         self.seeds = Seeds(seed)
         self._mode = clock
         self._kernel = Kernel(virtual=clock == "virtual", start_epoch=start, name=f"esmsim-{seed}")

@@ -83,7 +83,8 @@ class Function(Resource):
     time, but one that never returns blocks a virtual-time simulation for good.
 
     Attributes:
-        invocations: every ``Invocation`` in start order (throttles are not invocations).
+        invocations: every ``Invocation`` in start order (throttles are not invocations),
+            or the newest ones under ``Simulation(invocation_log=N)``.
         on_invocation: callbacks ``fn(invocation)`` run after every invoke attempt,
             throttles included (for result recorders).
     """
@@ -250,7 +251,15 @@ class Function(Resource):
                 mapping_uuid,
                 shard_id,
             )
-            self.invocations.append(inv)
+            keep = self.sim.invocation_log
+            if keep is None:
+                self.invocations.append(inv)
+            elif keep:
+                log = self.invocations
+                log.append(inv)
+                # Trimmed in bulk (amortized O(1)): between keep and 2 x keep entries.
+                if len(log) >= 2 * keep:
+                    del log[:-keep]
             self._count += 1
             if debug_enabled():
                 self._log.debug(

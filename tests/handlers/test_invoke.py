@@ -248,3 +248,30 @@ async def test_wall_clock_mode_runs_plain_and_async_handlers() -> None:
         second = await sim.call(lambda: coro.invoke(lambda: sqs_event(1)))
     assert (first.status, first.response) == ("success", "plain")
     assert (second.status, second.response) == ("success", "coro")
+
+
+def test_invocation_log_keeps_the_newest_invocations_when_bounded() -> None:
+    """``Simulation(invocation_log=N)`` keeps at least the newest N invocations; 0 keeps none."""
+    for keep in (0, 3):
+        with esmsim.Simulation(seed=2, invocation_log=keep) as sim:
+            fn = sim.function("fn", lambda event, context: len(event["Records"]))
+
+            async def ten(fn: Any = fn) -> None:
+                for n in range(1, 11):
+                    await fn.invoke(lambda n=n: sqs_event(n))
+
+            sim.call_sync(ten)
+            responses = [inv.response for inv in fn.invocations]
+            assert fn.metrics["Invocations"] == 10
+            if keep == 0:
+                assert responses == []
+            else:
+                assert keep <= len(responses) < 2 * keep
+                assert responses == list(range(11 - len(responses), 11))
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "10"])
+def test_invocation_log_must_be_a_count_or_none(bad: Any) -> None:
+    """A bad ``invocation_log`` is refused with its name and what is allowed."""
+    with pytest.raises(ValueError, match="invocation_log: expected an integer >= 0 or None"):
+        esmsim.Simulation(invocation_log=bad)
