@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ import anyio
 import anyio.abc
 
 from .._core import ResourceNotFoundException, Signal
+from ..handlers.responses import parse_batch_response
 from ..sources._errors import OverLimit, QueueDoesNotExist
 from ._events import sqs_event_record
 
@@ -72,6 +74,9 @@ _MAX_BACKOFF = 60.0
 
 Held = tuple[Any, float]
 """A received message and the simulated time it was received at."""
+
+
+_size = operator.attrgetter("size")
 
 
 def _event_size(message: Any) -> int:
@@ -211,20 +216,22 @@ class SqsPoller:
                     self._let_go(held)
                     await mapping.changed.wait()
                     continue
-                batch = await self._gather(held)
-                if not batch:
+                gathered = await self._gather(held)
+                if gathered is None:
                     continue
+                batch, received_at = gathered
                 if self._stopped():
                     # Disabled or deleted while gathering: no invocation.
-                    held[:0] = batch
+                    held[:0] = [(message, received_at) for message in batch]
                     self._let_go(held)
                     continue
                 self.active_batches += 1
                 try:
-                    backoff, succeeded = await self._invoke(batch, backoff)
+                    backoff, succeeded = await self._invoke(batch, received_at, backoff)
                 finally:
                     self.active_batches -= 1
-                    self.scale_changed.fire()
+                    if self.scale_changed.waiting:  # (a fire nobody waits for is a no-op)
+                        self.scale_changed.fire()
                 if held and self.queue.fifo and not succeeded:
                     # Later messages of a failed group must not overtake it.
                     self._let_go(held)
@@ -243,7 +250,11 @@ class SqsPoller:
                 continue
         held.clear()
 
-    async def _receive(self, room: int) -> list[Any]:
+    def _receive(self, room: int) -> list[Any] | None:
+        """One receive of up to ``min(10, room)``, filtered; None when the queue refused it.
+
+        Not a coroutine (it never waits): the caller sleeps on None.
+        """
         try:
             messages: list[Any] = self.queue.receive(min(10, room))
         except QueueDoesNotExist:
@@ -252,12 +263,11 @@ class SqsPoller:
             return []
         except OverLimit:
             # 120,000 messages in flight on a standard queue: receives fail
-            # until some settle; try again in a second.
-            await self.clock.sleep(1.0)
-            return []
-        metrics = self.mapping.metrics_store
+            # until some settle; the caller tries again in a second.
+            return None
         if not messages:
-            return []
+            return messages
+        metrics = self.mapping.metrics_store
         metrics.add("PolledEventCount", len(messages))
         keep = self.record_filter
         if keep is None:
@@ -275,6 +285,14 @@ class SqsPoller:
             metrics.add("FilteredOutEventCount", dropped)
             metrics.settle("filtered", dropped)
         return kept
+
+    async def _receive_or_wait(self, room: int) -> list[Any]:
+        """``_receive``, sleeping a second when the queue refused (OverLimit)."""
+        received = self._receive(room)
+        if received is None:
+            await self.clock.sleep(1.0)
+            return []
+        return received
 
     async def _wait_for_messages(self, gathering: bool = False) -> None:
         """Long-poll: park until the dispatcher says something may be receivable.
@@ -327,7 +345,13 @@ class SqsPoller:
                     self._wake_parked(max(1, -(-visible // 10)))
                     await asyncio.sleep(0)  # let them receive before looking again
                     continue
-            visible_at = queue.next_visible_at() if parked else None
+            if not parked:
+                # Nothing to wake: only a poller parking (or the mapping's end)
+                # gives this loop something to do. Batches ending and messages
+                # arriving meanwhile are the busy pollers' business.
+                await _wait_any([mapping.changed, self._parked_signal])
+                continue
+            visible_at = queue.next_visible_at()
             waiters = [queue.signal, mapping.changed, self.scale_changed, self._parked_signal]
             if visible_at is None:
                 await _wait_any(waiters)
@@ -336,15 +360,39 @@ class SqsPoller:
                     await _wait_any(waiters)
         self._wake_parked(len(self._parked))
 
-    async def _gather(self, held: list[Held]) -> list[Held]:
+    async def _gather(self, held: list[Held]) -> tuple[list[Any], float] | None:
         """One batch: up to BatchSize, within the window (standard queues) and 6 MB.
 
-        It starts with the messages ``held`` back from the previous batch;
-        whatever does not fit goes back into ``held``.
+        Returns the batch and when its earliest message was received (its
+        visibility timeout runs from there), or None when there was nothing to
+        take (after waiting for messages). It starts with the messages ``held``
+        back from the previous batch; whatever does not fit goes back into ``held``.
         """
         settings = self.mapping.settings
         limit = settings.batch_size
         window = 0 if settings.fifo else settings.batching_window
+        if window <= 0 and not held:
+            # The common case, by far: no window and nothing carried over, so the
+            # batch is what one receive returns. The general loop below gives
+            # the same batch; this skips its bookkeeping per message.
+            received = self._receive(limit)
+            if not received:
+                if received is None:  # refused (OverLimit): try again in a second
+                    await self.clock.sleep(1.0)
+                await self._wait_for_messages()
+                return None
+            if sum(map(_size, received)) + _RECORD_OVERHEAD * len(received) <= PAYLOAD_LIMIT:
+                return received, self.clock.now()
+            now = self.clock.now()
+            held.extend((message, now) for message in received)
+            # ... and the general path splits it at the payload limit.
+        batch = await self._gather_slow(held, limit, window)
+        if not batch:
+            return None
+        return [message for message, _ in batch], min(at for _, at in batch)
+
+    async def _gather_slow(self, held: list[Held], limit: int, window: float) -> list[Held]:
+        """``_gather`` with a batching window or messages carried over from the last batch."""
         batch: list[Held] = []
         where: dict[str, int] = {}
         size = 0
@@ -385,7 +433,7 @@ class SqsPoller:
                 return batch  # like a receive's worth: invoke it at once
             deadline = self.clock.now() + window
         while len(batch) < limit and not held:
-            received = await self._receive(limit - len(batch))
+            received = await self._receive_or_wait(limit - len(batch))
             now = self.clock.now()
             for message in received:
                 if held or not take(message, now):
@@ -410,15 +458,18 @@ class SqsPoller:
                     await self._wait_for_messages(gathering=True)
         return batch
 
-    async def _invoke(self, batch: list[Held], backoff: int) -> tuple[int, bool]:
-        """Invoke with ``batch``, settle it; returns (throttle backoff, full success)."""
+    async def _invoke(self, batch: list[Any], received_at: float, backoff: int) -> tuple[int, bool]:
+        """Invoke with ``batch`` (received from ``received_at`` on), settle it.
+
+        Returns (throttle backoff, full success).
+        """
         mapping = self.mapping
         settings = mapping.settings
         metrics = mapping.metrics_store
         clock = self.clock
         # The batch is Lambda's until the first of its visibility timeouts ends.
-        let_go_at = min(at for _, at in batch) + float(self.queue.visibility_timeout)
-        frozen = tuple(message for message, _ in batch)
+        let_go_at = received_at + float(self.queue.visibility_timeout)
+        frozen = tuple(batch)
         queue_arn = self.queue.arn
         region = self.sim.region
 
@@ -458,15 +509,19 @@ class SqsPoller:
                 return backoff, False
         metrics.add("Invocations")
         metrics.add("InvokedEventCount", len(frozen))
-        from ..handlers.responses import parse_batch_response
-
+        if outcome.status == "success" and outcome.response is None:
+            # The common case, settled without building the batch's ids: a
+            # handler that returned nothing succeeded whole (spec §2.6, and
+            # what parse_batch_response answers for it).
+            self._delete(frozen)
+            return 0, True
         parsed = parse_batch_response(
             outcome,
             family="sqs",
             batch_ids=[m.message_id for m in frozen],
             report_batch_item_failures=settings.report_batch_item_failures,
         )
-        if getattr(parsed, "ignored_failures", False) and not self.warned_ignored_failures:
+        if parsed.ignored_failures and not self.warned_ignored_failures:
             self.warned_ignored_failures = True
             mapping.log.warning(
                 "handler.batch_item_failures_ignored",
@@ -500,27 +555,20 @@ class SqsPoller:
         DeleteMessage succeeds without deleting anything when the handle is
         stale (the message was received again meanwhile) or the message is
         already gone (expired, or moved to the DLQ by another receive), so a
-        per-call count would settle such a message twice. The queue's size
-        before and after, read at the same simulated instant with nothing
-        awaited in between, says how many went.
+        per-call count would settle such a message twice. The queue's poller
+        delete (DeleteMessageBatch, as Lambda does) returns what it removed.
         """
         if not messages:
             return
-        queue = self.queue
-        before = queue.message_count()
-        for start in range(0, len(messages), 10):  # DeleteMessageBatch, as Lambda does
-            entries = [
-                {"Id": str(i), "ReceiptHandle": m.receipt_handle}
-                for i, m in enumerate(messages[start : start + 10])
-            ]
-            try:
-                queue.delete_message_batch(Entries=entries)
-            except Exception:  # the queue was deleted meanwhile
-                break
-        deleted = max(0, before - queue.message_count())
+        try:
+            deleted = self.queue.delete_received(messages)
+        except QueueDoesNotExist:  # the queue was deleted meanwhile
+            deleted = 0
         metrics = self.mapping.metrics_store
         metrics.add("DeletedEventCount", deleted)
-        metrics.settle("delivered", deleted)
+        # Which messages, when all of them went (the usual case): the recorder reads
+        # their send times for end-to-end latency.
+        metrics.settle("delivered", deleted, messages if deleted == len(messages) else None)
 
 
 def _reports_failures(response: Any) -> bool:

@@ -23,6 +23,7 @@ __all__ = (
     "StoredMessage",
     "boto3_message",
     "copy_message_attributes",
+    "received_messages",
     "select_message_attributes",
     "system_attributes",
 )
@@ -76,7 +77,6 @@ class StoredMessage:
         "seq",
         "sequence_number",
         "size",
-        "stamp",
         "state",
         "trace_header",
         "visible_at",
@@ -114,7 +114,6 @@ class StoredMessage:
         self.trace_header = trace_header
         self.state = VISIBLE
         self.visible_at = 0.0
-        self.stamp = 0
         self.receive_count = 0
         self.first_receive_ms: int | None = None
         self.receipt_handle: str | None = None
@@ -144,6 +143,49 @@ def system_attributes(msg: StoredMessage) -> dict[str, str]:
     if msg.trace_header is not None:
         attrs["AWSTraceHeader"] = msg.trace_header
     return attrs
+
+
+_COUNT_TEXT = tuple(str(count) for count in range(100))
+
+
+def received_messages(messages: list[StoredMessage]) -> list[ReceivedMessage]:
+    """``ReceivedMessage`` snapshots of the messages one receive just delivered.
+
+    The poller's hot path. ``system_attributes`` for each, but the messages
+    of one receive mostly share their ``SentTimestamp`` (sent in one burst)
+    and always their ``ApproximateFirstReceiveTimestamp`` when first
+    received, so each distinct value is turned into text once, and a message
+    with no optional attribute gets its dict in one go.
+    """
+    out: list[ReceivedMessage] = []
+    sent_ms = first_ms = -1
+    sent_text = first_text = ""
+    for msg in messages:
+        if msg.sent_ms != sent_ms:
+            sent_ms = msg.sent_ms
+            sent_text = str(sent_ms)
+        if msg.first_receive_ms != first_ms and msg.first_receive_ms is not None:
+            first_ms = msg.first_receive_ms
+            first_text = str(first_ms)
+        count = msg.receive_count
+        if (
+            msg.sequence_number is None
+            and msg.group_id is None
+            and msg.dedup_id is None
+            and msg.dlq_source_arn is None
+            and msg.trace_header is None
+            and msg.first_receive_ms is not None
+        ):
+            attributes = {
+                "ApproximateReceiveCount": _COUNT_TEXT[count] if count < 100 else str(count),
+                "SentTimestamp": sent_text,
+                "SenderId": msg.sender_id,
+                "ApproximateFirstReceiveTimestamp": first_text,
+            }
+        else:
+            attributes = system_attributes(msg)
+        out.append(ReceivedMessage(msg, attributes))
+    return out
 
 
 def copy_message_attributes(msg: StoredMessage) -> dict[str, dict[str, Any]]:
@@ -228,15 +270,21 @@ class ReceivedMessage:
         "size",
     )
 
-    def __init__(self, msg: StoredMessage) -> None:
-        assert msg.receipt_handle is not None
+    def __init__(self, msg: StoredMessage, attributes: dict[str, str] | None = None) -> None:
+        # The poller's hot path: one of these per message per receive.
+        # ``attributes``: ``system_attributes(msg)``, when the caller made it.
+        handle = msg.receipt_handle
+        assert handle is not None
         self.message_id = msg.message_id
-        self.receipt_handle: str = msg.receipt_handle
+        self.receipt_handle: str = handle
         self.body = msg.body
         self.md5_of_body = msg.md5_of_body
         self.md5_of_message_attributes = msg.md5_of_message_attributes
-        self.attributes = system_attributes(msg)
-        self.message_attributes = copy_message_attributes(msg)
+        self.attributes = system_attributes(msg) if attributes is None else attributes
+        given = msg.message_attributes
+        self.message_attributes = (
+            {name: dict(value) for name, value in given.items()} if given else {}
+        )
         self.size = msg.size
         self.group_id = msg.group_id
         self.sent_at = msg.sent_ms / 1000

@@ -15,9 +15,13 @@ so memory stays proportional to the live messages):
   messages moved into a standard dead-letter queue (they keep their original
   enqueue time), also goes into the small ``_early`` heap.
 - ``_pending``: delayed and in-flight messages by the time they become
-  visible (a deque while times arrive in order, which is the common case of
-  one visibility timeout or one queue delay, plus a heap for the rest).
-  Moved to visible lazily, at the start of every operation (``advance``).
+  visible, bucketed: one list of messages per distinct instant and a heap of
+  the instants. A receive puts its whole batch in one bucket (one dict lookup,
+  then a list append per message; no entry object, no timer per message).
+  Moved to visible lazily, at the start of every operation (``advance``),
+  which costs one comparison while nothing is due.
+- ``_by_handle``: each live message's latest receipt handle -> the message,
+  so a delete or visibility change finds its message without decoding.
 - Standard queues: ``_visible``, a deque ordered by (visible since, seq).
   A receive pops from its head.
 - FIFO queues: ``_groups`` (group id -> the group's messages in order and
@@ -32,9 +36,10 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import math
 import random
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ._sqs_message import DELAYED, GONE, INFLIGHT, VISIBLE, StoredMessage
 
@@ -49,48 +54,132 @@ _COMPACT_EVERY_MASK = 255  # look at the stale-entry counts every 256 operations
 _HANDLE_PREFIX = b"\x01\x01\x01"  # real receipt handles start with "AQEB"
 _HANDLE_RANDOM_BYTES = 21
 _HANDLE_LENGTH = len(_HANDLE_PREFIX) + 6 + 8 + 4 + _HANDLE_RANDOM_BYTES
+# A handle is the base64 of 42 bytes = 336 bits, read as one big-endian
+# integer: prefix and queue key on top, then seq (64 bits at 200), receive
+# number (32 bits at 168) and 168 random bits. 42 is a multiple of 3, so the
+# base64 text of several handles laid end to end is their texts laid end to
+# end (56 characters each): a receive encodes all its handles at once.
+_HANDLE_BITS = 8 * _HANDLE_LENGTH
+_HANDLE_CHARS = _HANDLE_LENGTH // 3 * 4
+_RANDOM_BITS = 8 * _HANDLE_RANDOM_BYTES
+_MAX_RECEIVE_IN_HANDLE = 0xFFFFFFFF
+_b2a = binascii.b2a_base64
 
-_PendingEntry = tuple[float, int, int, StoredMessage]
+
+def _pending_valid(msg: StoredMessage, when: float) -> bool:
+    """True while ``msg``, found in the bucket of ``when``, is still due to appear then.
+
+    A message rescheduled (visibility change), received, deleted or made
+    visible since stays in its old bucket as a stale entry. A message can sit in
+    one bucket twice (rescheduled away and back); once the first copy made it
+    visible the second one is stale by its state.
+    """
+    return msg.visible_at == when and (msg.state == DELAYED or msg.state == INFLIGHT)
 
 
-class _TimeIndex:
-    """Entries ordered by (time, seq, stamp): a deque while pushed in order, a heap otherwise."""
+def _seq(msg: StoredMessage) -> int:
+    return msg.seq
 
-    __slots__ = ("_heap", "_run")
+
+class _Pending:
+    """Delayed and in-flight messages by the instant they become visible.
+
+    One bucket (a list) per distinct instant, and a heap of the instants.
+    Entries are never removed early: a stale one is skipped when its bucket
+    comes due (see ``_pending_valid``). ``due`` is never later than the
+    earliest instant with a bucket, so "nothing due yet" is one comparison.
+    """
+
+    __slots__ = ("_buckets", "_times", "due", "entries")
 
     def __init__(self) -> None:
-        self._run: deque[_PendingEntry] = deque()
-        self._heap: list[_PendingEntry] = []
+        self._buckets: dict[float, list[StoredMessage]] = {}
+        self._times: list[float] = []
+        self.due = math.inf
+        self.entries = 0  # bucket entries, stale ones included (for compaction)
 
     def __len__(self) -> int:
-        return len(self._run) + len(self._heap)
+        return self.entries
 
-    def push(self, entry: _PendingEntry) -> None:
-        if not self._run or entry[:3] >= self._run[-1][:3]:
-            self._run.append(entry)
-        else:
-            heapq.heappush(self._heap, entry)
+    def bucket(self, when: float) -> list[StoredMessage]:
+        """The list to append the messages that become visible at ``when`` to."""
+        bucket = self._buckets.get(when)
+        if bucket is None:
+            bucket = self._buckets[when] = []
+            heapq.heappush(self._times, when)
+            if when < self.due:
+                self.due = when
+        return bucket
 
-    def head(self) -> _PendingEntry | None:
-        if self._run and (not self._heap or self._run[0][:3] <= self._heap[0][:3]):
-            return self._run[0]
-        return self._heap[0] if self._heap else None
+    def pop_due(self, limit: float) -> list[StoredMessage] | None:
+        """The still-valid messages of the earliest bucket due by ``limit``, in seq order.
 
-    def pop(self) -> None:
-        if self._run and (not self._heap or self._run[0][:3] <= self._heap[0][:3]):
-            self._run.popleft()
-        else:
-            heapq.heappop(self._heap)
+        None when no bucket is due (``due`` is then exact again). Seq order
+        within an instant is what an ordered index of (time, seq) gave, so
+        messages that reappear together are received in send order.
+        """
+        times = self._times
+        while times:
+            when = times[0]
+            if when > limit:
+                self.due = when
+                return None
+            heapq.heappop(times)
+            bucket = self._buckets.pop(when, None)
+            if bucket is None:
+                continue
+            self.entries -= len(bucket)
+            valid = [m for m in bucket if _pending_valid(m, when)]
+            if valid:
+                if len(valid) > 1:
+                    valid.sort(key=_seq)
+                return valid
+        self.due = math.inf
+        return None
+
+    def head(self) -> float | None:
+        """The earliest instant at which a message still becomes visible, or None."""
+        times, buckets = self._times, self._buckets
+        while times:
+            when = times[0]
+            bucket = buckets.get(when)
+            if bucket is not None:
+                # Drop the stale entries in front, so repeated calls stay cheap.
+                for index, msg in enumerate(bucket):
+                    if _pending_valid(msg, when):
+                        if index:
+                            del bucket[:index]
+                            self.entries -= index
+                        return when
+                del buckets[when]
+                self.entries -= len(bucket)
+            heapq.heappop(times)
+        self.due = math.inf
+        return None
 
     def clear(self) -> None:
-        self._run.clear()
-        self._heap.clear()
+        self._buckets.clear()
+        self._times.clear()
+        self.due = math.inf
+        self.entries = 0
 
-    def keep(self, valid: Callable[[_PendingEntry], bool]) -> None:
-        """Drop every entry for which ``valid`` is False (compaction)."""
-        self._run = deque(e for e in self._run if valid(e))
-        self._heap = [e for e in self._heap if valid(e)]
-        heapq.heapify(self._heap)
+    def compact(self) -> None:
+        """Drop every stale entry."""
+        kept: dict[float, list[StoredMessage]] = {}
+        for when, bucket in self._buckets.items():
+            # _pending_valid, inlined: this looks at every stale entry once.
+            live = [
+                m
+                for m in bucket
+                if m.visible_at == when and (m.state == DELAYED or m.state == INFLIGHT)
+            ]
+            if live:
+                kept[when] = live
+        self._buckets = kept
+        self._times = list(kept)
+        heapq.heapify(self._times)
+        self.entries = sum(len(bucket) for bucket in kept.values())
+        self.due = self._times[0] if self._times else math.inf
 
 
 class _Group:
@@ -111,11 +200,6 @@ class _Group:
             messages.popleft()
 
 
-def _pending_valid(entry: _PendingEntry) -> bool:
-    msg = entry[3]
-    return msg.stamp == entry[2] and (msg.state == DELAYED or msg.state == INFLIGHT)
-
-
 class MessageStore:
     """Messages of one queue and the rules of SQS that concern only them.
 
@@ -134,13 +218,19 @@ class MessageStore:
         self.fifo = fifo
         self.retention_ms = retention_ms
         self._handle_key = handle_key
-        self._handle_rng = handle_rng
+        self._handle_top = int.from_bytes(_HANDLE_PREFIX + handle_key, "big") << 264
+        self._handle_bits = handle_rng.getrandbits
+        # [n]: for n handles laid end to end, the prefix and key of each, and a
+        # mask of their random bits.
+        self._handle_tops = [0]
+        self._handle_masks = [0]
         self._live: dict[int, StoredMessage] = {}
+        self._by_handle: dict[str, StoredMessage] = {}
         self._next_seq = 1
         self._arrivals: deque[StoredMessage] = deque()
         self._early: list[tuple[int, int, StoredMessage]] = []
         self._visible: deque[StoredMessage] = deque()
-        self._pending = _TimeIndex()
+        self._pending = _Pending()
         self._groups: dict[str, _Group] = {}
         self._ready: list[tuple[int, str]] = []
         self.n_visible = 0
@@ -166,6 +256,28 @@ class MessageStore:
         """The live message with this seq, or None."""
         return self._live.get(seq)
 
+    def by_handle(self, handle: str) -> StoredMessage | None:
+        """The live message whose latest receipt handle is ``handle``, or None."""
+        return self._by_handle.get(handle)
+
+    def remove_handles(self, handles: Iterable[str]) -> tuple[int, bool]:
+        """Remove the live messages whose latest receipt handles these are.
+
+        Returns how many went and whether one of them unlocked a FIFO group
+        (was in flight). Stale or unknown handles are skipped.
+        """
+        get, remove = self._by_handle.get, self.remove
+        removed = 0
+        unlocked = False
+        for handle in handles:
+            msg = get(handle)
+            if msg is not None:
+                if msg.state == INFLIGHT:
+                    unlocked = True
+                remove(msg)
+                removed += 1
+        return removed, unlocked and self.fifo
+
     def oldest_arrival_ms(self) -> int | None:
         """Arrival time of the oldest live message (for its age), or None when empty."""
         arrivals = self._arrivals
@@ -186,41 +298,39 @@ class MessageStore:
 
     def next_visible_at(self) -> float | None:
         """When the next delayed or in-flight message becomes visible, or None."""
-        pending = self._pending
-        while True:
-            entry = pending.head()
-            if entry is None:
-                return None
-            if _pending_valid(entry):
-                return entry[0]
-            pending.pop()
+        return self._pending.head()
 
     # -- time ------------------------------------------------------------------------------
     def advance(self, now: float, now_ms: int) -> int:
         """Apply everything due by ``now``: visibility and delays end, retention expires.
 
-        Returns how many messages expired.
+        Returns how many messages expired. Called before every queue operation,
+        so the common case, nothing due, is two comparisons.
         """
-        self._promote(now)
-        expired = self._expire(now_ms)
+        if self._pending.due <= now + _EPSILON:
+            self._promote(now)
+        cutoff = now_ms - self.retention_ms  # expired when sent_ms <= cutoff
+        arrivals, early = self._arrivals, self._early
+        expired = 0
+        if (arrivals and arrivals[0].sent_ms <= cutoff) or (early and early[0][0] <= cutoff):
+            expired = self._expire(cutoff)
         self._ops += 1
         if not self._ops & _COMPACT_EVERY_MASK:
             self._compact()
         return expired
 
     def _promote(self, now: float) -> None:
-        pending = self._pending
         limit = now + _EPSILON
-        while True:
-            entry = pending.head()
-            if entry is None or entry[0] > limit:
-                return
-            pending.pop()
-            if _pending_valid(entry):
-                self._make_visible(entry[3])
+        pop_due = self._pending.pop_due
+        while (due := pop_due(limit)) is not None:
+            for msg in due:
+                self._make_visible(msg)
 
-    def _expire(self, now_ms: int) -> int:
-        cutoff = now_ms - self.retention_ms  # expired when sent_ms <= cutoff
+    def _expire(self, cutoff: int) -> int:
+        # Only messages still in the arrivals deque and the early heap are
+        # looked at: the head of the deque is the oldest arrival, and every
+        # message whose retention clock started before its arrival (standard
+        # dead-letter moves) is also in the heap.
         count = 0
         arrivals = self._arrivals
         while arrivals:
@@ -244,11 +354,11 @@ class MessageStore:
     def _compact(self) -> None:
         live = len(self._live)
         if len(self._arrivals) > 2 * live + _COMPACT_SLACK:
-            self._arrivals = deque(m for m in self._arrivals if m.state != GONE)
+            self._arrivals = deque([m for m in self._arrivals if m.state != GONE])
         if len(self._visible) > 2 * self.n_visible + _COMPACT_SLACK:
-            self._visible = deque(m for m in self._visible if m.state == VISIBLE)
+            self._visible = deque([m for m in self._visible if m.state == VISIBLE])
         if len(self._pending) > 2 * (self.n_inflight + self.n_delayed) + _COMPACT_SLACK:
-            self._pending.keep(_pending_valid)
+            self._pending.compact()
         if len(self._ready) > 2 * len(self._groups) + _COMPACT_SLACK:
             self._ready = [e for e in self._ready if self._ready_valid(e)]
             heapq.heapify(self._ready)
@@ -256,12 +366,12 @@ class MessageStore:
     # -- adding ------------------------------------------------------------------------------
     def add(self, msg: StoredMessage, now: float, delay: float) -> None:
         """Enqueue ``msg`` (its ``sent_ms``/``arrived_ms`` already set), visible after ``delay``."""
-        msg.seq = self._next_seq
-        self._next_seq += 1
-        self._live[msg.seq] = msg
+        msg.seq = seq = self._next_seq
+        self._next_seq = seq + 1
+        self._live[seq] = msg
         self._arrivals.append(msg)
         if msg.sent_ms < msg.arrived_ms:
-            heapq.heappush(self._early, (msg.sent_ms, msg.seq, msg))
+            heapq.heappush(self._early, (msg.sent_ms, seq, msg))
         group = None
         if self.fifo:
             assert msg.group_id is not None
@@ -304,6 +414,8 @@ class MessageStore:
             moved = self._receive_standard(
                 max_messages, visibility_timeout, now, now_ms, redrive, out
             )
+        if out:
+            self._issue_handles(out)
         return out, moved
 
     def _receive_standard(
@@ -317,6 +429,8 @@ class MessageStore:
     ) -> int:
         moved = 0
         visible = self._visible
+        when = now + vt
+        bucket: list[StoredMessage] | None = None
         while len(out) < max_messages and visible:
             msg = visible.popleft()
             if msg.state != VISIBLE:
@@ -325,8 +439,21 @@ class MessageStore:
                 self.remove(msg)
                 moved += 1
                 continue
-            self._deliver(msg, vt, now, now_ms)
+            # _deliver, inlined: this loop is the poller's hot path.
+            msg.receive_count += 1
+            if msg.first_receive_ms is None:
+                msg.first_receive_ms = now_ms
+            msg.received_at = now
+            msg.state = INFLIGHT
+            msg.visible_at = when
+            if bucket is None:
+                bucket = self._pending.bucket(when)
+            bucket.append(msg)
             out.append(msg)
+        if out:
+            self.n_visible -= len(out)
+            self.n_inflight += len(out)
+            self._pending.entries += len(out)
         return moved
 
     def _receive_fifo(
@@ -370,26 +497,25 @@ class MessageStore:
         return moved
 
     def _deliver(self, msg: StoredMessage, vt: float, now: float, now_ms: int) -> None:
+        """Put a FIFO message in flight (its handle comes with the whole receive's)."""
         msg.receive_count += 1
         if msg.first_receive_ms is None:
             msg.first_receive_ms = now_ms
-        msg.receipt_handle = self._new_handle(msg)
         msg.received_at = now
         self.n_visible -= 1
         self.n_inflight += 1
         msg.state = INFLIGHT
-        if self.fifo:
-            assert msg.group_id is not None
-            group = self._groups[msg.group_id]
-            if group.inflight == 0:
-                self.groups_inflight += 1
-            group.inflight += 1
+        assert msg.group_id is not None
+        group = self._groups[msg.group_id]
+        if group.inflight == 0:
+            self.groups_inflight += 1
+        group.inflight += 1
         self._schedule(msg, now + vt)
 
     def _schedule(self, msg: StoredMessage, when: float) -> None:
-        msg.stamp += 1
         msg.visible_at = when
-        self._pending.push((when, msg.seq, msg.stamp, msg))
+        self._pending.bucket(when).append(msg)
+        self._pending.entries += 1
 
     def _make_visible(self, msg: StoredMessage) -> None:
         if msg.state == INFLIGHT:
@@ -451,6 +577,8 @@ class MessageStore:
                 self._leave_flight(msg)
         msg.state = GONE
         del self._live[msg.seq]
+        if msg.receipt_handle is not None:
+            del self._by_handle[msg.receipt_handle]
         if not self.fifo:
             return
         assert msg.group_id is not None
@@ -474,6 +602,7 @@ class MessageStore:
         for msg in self._live.values():
             msg.state = GONE
         self._live.clear()
+        self._by_handle.clear()
         self._arrivals.clear()
         self._early.clear()
         self._visible.clear()
@@ -485,17 +614,39 @@ class MessageStore:
         return count
 
     # -- receipt handles ---------------------------------------------------------------------
-    def _new_handle(self, msg: StoredMessage) -> str:
+    def _issue_handles(self, messages: list[StoredMessage]) -> None:
+        """Give each message of one receive its new receipt handle (the old one goes stale).
+
+        All of them at once: one random draw, one conversion to bytes and one
+        base64 encoding per receive, then a slice per message (see
+        ``_HANDLE_BITS``). The layout is the one ``parse_handle`` reads.
+        """
+        count = len(messages)
+        tops, masks = self._handle_tops, self._handle_masks
+        while len(tops) <= count:
+            tops.append(tops[-1] << _HANDLE_BITS | self._handle_top)
+            masks.append(masks[-1] << _HANDLE_BITS | ((1 << _RANDOM_BITS) - 1))
+        middle = 0  # seq and receive number of each, 336 bits apart
+        for msg in messages:
+            receive = msg.receive_count
+            if receive > _MAX_RECEIVE_IN_HANDLE:
+                receive = _MAX_RECEIVE_IN_HANDLE
+            middle = middle << _HANDLE_BITS | msg.seq << 32 | receive
         raw = (
-            _HANDLE_PREFIX
-            + self._handle_key
-            + msg.seq.to_bytes(8, "big")
-            + min(msg.receive_count, 0xFFFFFFFF).to_bytes(4, "big")
-            + self._handle_rng.getrandbits(8 * _HANDLE_RANDOM_BYTES).to_bytes(
-                _HANDLE_RANDOM_BYTES, "big"
-            )
+            middle << _RANDOM_BITS
+            | tops[count]
+            | self._handle_bits(_HANDLE_BITS * count) & masks[count]
         )
-        return base64.b64encode(raw).decode("ascii")
+        text = _b2a(raw.to_bytes(_HANDLE_LENGTH * count, "big"), newline=False).decode("ascii")
+        by_handle = self._by_handle
+        start = 0
+        for msg in messages:
+            if msg.receipt_handle is not None:
+                del by_handle[msg.receipt_handle]
+            end = start + _HANDLE_CHARS
+            msg.receipt_handle = handle = text[start:end]
+            by_handle[handle] = msg
+            start = end
 
     def parse_handle(self, handle: object) -> tuple[int, int] | None:
         """``(seq, receive number)`` of a handle this queue could have issued, else None."""

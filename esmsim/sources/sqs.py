@@ -7,8 +7,10 @@ Two faces:
   ``purge_queue``, ``get_queue_attributes`` take AWS's argument names and
   return boto3's response shapes, for code that produces to or consumes a
   queue by hand; ``messages()`` lists what the queue holds without touching it.
-- the SQS poller's (docs/internals.md): ``receive``, ``next_visible_at``,
-  ``signal`` and the count helpers.
+- the SQS poller's (docs/internals.md): ``receive``, ``delete_received``,
+  ``next_visible_at``, ``signal`` and the count helpers. They skip what only a
+  request from outside needs (argument checks, response shapes), since the
+  poller calls them for every batch.
 
 Time never moves between runs, so ``receive_message(WaitTimeSeconds=20)``
 called from outside the simulation returns at once with what is there (long
@@ -40,11 +42,11 @@ import base64
 import hashlib
 import json
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._arns import sqs_queue_arn, sqs_queue_url
-from .._core import Signal, get_logger
+from .._core import Clock, Signal, get_logger
 from .._core._exceptions import AwsServiceError, SimulationClosed
 from ._base import Resource
 from ._errors import (
@@ -65,6 +67,7 @@ from ._sqs_message import (
     ReceivedMessage,
     StoredMessage,
     boto3_message,
+    received_messages,
 )
 from ._sqs_props import QueueConfig, RedrivePolicy, parse_queue_properties
 from ._sqs_store import MessageStore
@@ -172,6 +175,7 @@ class SqsQueue(Resource):
         self.redrive_policy: RedrivePolicy | None = config.redrive_policy
         self.tags = dict(config.tags)
         self.sender_id = sender_id_for(sim.account_id)
+        self._clock: Clock | None = None  # sim.clock, once the simulation started
         self.signal = Signal(sim.kernel)
         """Fired on every send, on a move into this queue, on visibility changes, FIFO
         group unlocks by delete, and purge: what an idle poller waits on."""
@@ -188,7 +192,9 @@ class SqsQueue(Resource):
         self._dedup_expiry: deque[tuple[int, str | tuple[str, str]]] = deque()
         self._last_purge: float | None = None
         self._producers: list[Producer] = []
+        self._next_arrival_ms: int | None = None  # the earliest producer's next record
         self._produced = 0
+        self._body_cache: tuple[str, bytes, str] | None = None  # body, UTF-8, MD5
         self._created_s = self._now_seconds_or_none()
         self._counts = {
             "NumberOfMessagesSent": 0,
@@ -251,45 +257,92 @@ class SqsQueue(Resource):
 
         Lazily produced messages that arrived by now are enqueued first, each at
         its own arrival time, so their SentTimestamp, delays and retention are
-        exactly those of a message sent then.
+        exactly those of a message sent then. Runs before every operation, so
+        when nothing is due it costs two clock reads and a few comparisons.
         """
-        clock = self.clock
+        clock = self._clock
+        if clock is None:
+            clock = self._clock = self.clock  # (raises until the simulation starts)
         now, now_ms = clock.now(), clock.now_ms()
-        if self._producers:
+        arrival = self._next_arrival_ms
+        if arrival is not None and arrival <= now_ms:
             self._produce_due(now_ms)
-        self._counts["NumberOfMessagesExpired"] += self._store.advance(now, now_ms)
+        expired = self._store.advance(now, now_ms)
+        if expired:
+            self._counts["NumberOfMessagesExpired"] += expired
         return now, now_ms
 
     # -- lazy producers -------------------------------------------------------------------
     def add_producer(self, producer: Producer) -> None:
         """Send ``producer``'s messages into this queue as time passes (lazily)."""
         self._producers.append(producer)
+        self._next_arrival_ms = self._earliest_arrival_ms()
 
     def next_arrival_ms(self) -> int | None:
         """When the next lazily produced message arrives (None: no producer has more)."""
+        return self._next_arrival_ms
+
+    def _earliest_arrival_ms(self) -> int | None:
+        # A producer's next arrival moves only when it emits, so this is
+        # recomputed after each emission and cached in between.
         times = [t for p in self._producers if (t := p.next_arrival_ms()) is not None]
         return min(times) if times else None
 
     def _produce_due(self, now_ms: int) -> None:
-        batches = [p.emit_until(now_ms) for p in self._producers]
-        produced = (
-            batches[0]
-            if len(batches) == 1
-            else sorted((m for b in batches for m in b), key=lambda m: m.arrival_ms)
-        )
-        if not produced:
-            return
+        columns = [p.emit_columns(now_ms) for p in self._producers]
+        self._next_arrival_ms = self._earliest_arrival_ms()
+        produced: Iterable[tuple[int, str, str]]
+        if len(columns) == 1:
+            arrivals, keys, bodies = columns[0]
+            if not arrivals:
+                return
+            produced = zip(arrivals, keys, bodies, strict=True)
+        else:
+            # Stable by arrival: ties keep the producers' order.
+            produced = sorted(
+                (item for cols in columns for item in zip(*cols, strict=True)),
+                key=lambda item: item[0],
+            )
+            if not produced:
+                return
         store, counts = self._store, self._counts
-        for item in produced:
-            at_ms = item.arrival_ms
+        for at_ms, key, body in produced:
             at = at_ms / 1000
-            counts["NumberOfMessagesExpired"] += store.advance(at, at_ms)
+            expired = store.advance(at, at_ms)
+            if expired:
+                counts["NumberOfMessagesExpired"] += expired
             self._produced += 1
-            group = item.key if self.fifo else None
-            dedup = f"esmsim-producer-{self._produced}" if self.fifo else None
-            msg, delay = self._prepare(item.body, None, None, group, dedup, None)
-            self._enqueue(msg, delay, at, at_ms)
+            if self.fifo:
+                msg, delay = self._prepare(
+                    body, None, None, key, f"esmsim-producer-{self._produced}", None
+                )
+                self._enqueue(msg, delay, at, at_ms)
+                continue
+            # Standard queue: _prepare and _enqueue for a plain body, without
+            # the checks that cannot fail here or the response nobody reads.
+            msg = self._produced_message(body)
+            msg.message_id = self._ids.uuid4()
+            msg.sent_ms = msg.arrived_ms = at_ms
+            store.add(msg, at, float(self.delay_seconds))
+            counts["NumberOfMessagesSent"] += 1
         self.signal.fire()
+
+    def _produced_message(self, body: str) -> StoredMessage:
+        """A produced body as ``_prepare`` makes it (producers repeat bodies: MD5 cached)."""
+        cached = self._body_cache
+        if cached is None or cached[0] is not body:
+            data = check_body(body, self.maximum_message_size)
+            cached = self._body_cache = (body, data, md5_hex(data))
+        return StoredMessage(
+            message_id="",
+            body=body,
+            md5_of_body=cached[2],
+            message_attributes=None,
+            md5_of_message_attributes=None,
+            size=len(cached[1]),
+            sent_ms=0,
+            sender_id=self.sender_id,
+        )
 
     def _next_sequence_number(self) -> str:
         self._last_sequence += 1 + self._sequence_rng.randrange(1 << 16)
@@ -483,8 +536,9 @@ class SqsQueue(Resource):
         dead-letter queue and FIFO group locking exactly like ReceiveMessage;
         ``visibility_timeout`` overrides the queue's for these messages.
         """
-        check_int(max_messages, "MaxNumberOfMessages", 1, 10)
-        return [ReceivedMessage(m) for m in self._receive(max_messages, visibility_timeout)]
+        if type(max_messages) is not int or not 1 <= max_messages <= 10:
+            check_int(max_messages, "MaxNumberOfMessages", 1, 10)  # raises the AWS error
+        return received_messages(self._receive(max_messages, visibility_timeout))
 
     def receive_message(
         self,
@@ -519,7 +573,8 @@ class SqsQueue(Resource):
         return {"Messages": [boto3_message(m, names, message_names) for m in delivered]}
 
     def _receive(self, max_messages: int, visibility_timeout: float | None) -> list[StoredMessage]:
-        self._check_alive()
+        if self.deleted:
+            self._check_alive()  # raises QueueDoesNotExist
         now, now_ms = self._advance()
         vt = self.visibility_timeout if visibility_timeout is None else visibility_timeout
         if vt < 0 or vt > MAX_VISIBILITY_TIMEOUT:
@@ -592,6 +647,10 @@ class SqsQueue(Resource):
     # -- deleting and changing visibility ----------------------------------------------------------
     def _resolve_handle(self, handle: Any) -> StoredMessage | None:
         """The message ``handle`` may act on, None if it is stale or its message gone."""
+        if isinstance(handle, str):
+            msg = self._store.by_handle(handle)
+            if msg is not None:
+                return msg  # the latest handle of a live message
         parsed = self._store.parse_handle(handle)
         if parsed is None:
             raise ReceiptHandleIsInvalid(
@@ -599,15 +658,31 @@ class SqsQueue(Resource):
             )
         seq, receive = parsed
         msg = self._store.get(seq)
-        if msg is None:
-            return None
-        if msg.receipt_handle == handle:
-            return msg
-        if receive < msg.receive_count:
-            return None
+        if msg is None or receive < msg.receive_count:
+            return None  # its message is gone, or was received again since
         raise ReceiptHandleIsInvalid(
             f'The input receipt handle "{handle}" is not a valid receipt handle.'
         )
+
+    def delete_received(self, messages: Iterable[ReceivedMessage]) -> int:
+        """DeleteMessageBatch for the SQS poller: how many of ``messages`` it removed.
+
+        The same as ``delete_message_batch`` with their receipt handles (only a
+        latest handle deletes; a stale one, or one of a message already gone,
+        deletes nothing), without building entries and a response: the poller
+        deletes every batch it processed, and counts only what actually went.
+
+        Raises:
+            QueueDoesNotExist: the queue was deleted.
+        """
+        if self.deleted:
+            self._check_alive()  # raises QueueDoesNotExist
+        self._advance()
+        removed, unlocked = self._store.remove_handles([m.receipt_handle for m in messages])
+        self._counts["NumberOfMessagesDeleted"] += removed
+        if unlocked:
+            self.signal.fire()  # as _delete does: the group's next message is receivable
+        return removed
 
     def delete_message(
         self, ReceiptHandle: str | None = None, QueueUrl: str | None = None
@@ -675,13 +750,12 @@ class SqsQueue(Resource):
         return {}
 
     def _change_visibility(self, handle: Any, timeout: int, now: float) -> None:
-        parsed = self._store.parse_handle(handle)
-        if parsed is None:
-            raise ReceiptHandleIsInvalid(
-                f'The input receipt handle "{handle}" is not a valid receipt handle.'
-            )
-        msg = self._store.get(parsed[0])
-        if msg is None or msg.receipt_handle != handle:
+        msg = self._store.by_handle(handle) if isinstance(handle, str) else None
+        if msg is None:
+            if self._store.parse_handle(handle) is None:
+                raise ReceiptHandleIsInvalid(
+                    f'The input receipt handle "{handle}" is not a valid receipt handle.'
+                )
             raise InvalidParameterValue(
                 f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not "
                 "exist or is not available for visibility timeout change."
@@ -862,7 +936,7 @@ class SqsQueue(Resource):
             return None
         self._advance()
         visible = self._store.next_visible_at()
-        arrival = self.next_arrival_ms() if self._producers else None
+        arrival = self._next_arrival_ms
         if arrival is None:
             return visible
         return arrival / 1000 if visible is None else min(visible, arrival / 1000)

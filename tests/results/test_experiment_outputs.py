@@ -193,12 +193,11 @@ def test_metrics_csv_has_per_period_latency_and_iterator_age_percentiles(
     """EndToEndLatency and IteratorAge rows per Statistic, in order p50 <= ... <= max."""
     out, summary = small_run
     stream = next(u for u, m in summary["mappings"].items() if m["source_type"] == "kinesis")
-    rows = [r for r in _rows(out) if r["Statistic"]]
+    rows = [r for r in _rows(out) if r["Statistic"] and r["EventSourceMappingUUID"] == stream]
     for metric in ("EndToEndLatency", "IteratorAge"):
         by_time: dict[str, dict[str, float]] = {}
         for r in rows:
             if r["metric"] == metric:
-                assert r["EventSourceMappingUUID"] == stream
                 assert r["unit"] == "Milliseconds"
                 by_time.setdefault(r["timestamp"], {})[r["Statistic"]] = float(r["value"])
         assert len(by_time) >= 2, metric
@@ -219,6 +218,17 @@ def test_summary_has_p99_9_and_max_for_end_to_end_latency_and_iterator_age(
         p = stream["percentiles"][key]
         assert p["count"] > 0
         assert p["p99"] <= p["p99.9"] <= p["max"]
+
+
+def test_sqs_mappings_report_end_to_end_latency_from_send_to_delete(
+    small_run: tuple[Path, dict[str, Any]],
+) -> None:
+    """Per SQS mapping: end_to_end_ms counts every delivered message (sent to deleted)."""
+    summary = small_run[1]
+    queue = next(m for m in summary["mappings"].values() if m["source_type"] == "sqs")
+    p = queue["percentiles"]["end_to_end_ms"]
+    assert p["count"] == queue["delivered"] > 0
+    assert 0 <= p["p50"] <= p["p99"] <= p["max"]
 
 
 # -- stream backlog -------------------------------------------------------------------------
