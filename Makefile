@@ -34,8 +34,9 @@ pytest: $(VENV)/.test-installed
 # pytest exits 5 when it collected no test; any non-zero exit fails the target.
 test: lint pytest
 
+# Every benchmark, short runs (a smoke test); the full targets: bench/run_all.py without --quick.
 bench: $(VENV)/.test-installed
-	$(BIN)/python bench/clock.py
+	$(BIN)/python bench/run_all.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -7,7 +7,10 @@ bursting 1M messages at t=0, materialized up front). The floor builds the
 same SQS events with esmsim's own record builder in batches of 10 and calls
 the same handler, in the same process.
 
-    python bench/sqs.py [--messages 1000000]
+    python bench/sqs.py [--messages 1000000] [--repeat 1]
+
+``--repeat N`` runs both N times and keeps the best of each (on a shared,
+noisy machine the best run is the one least disturbed).
 
 Target (issue 5): simulator >= 0.4 x floor.
 """
@@ -28,7 +31,7 @@ def noop(event: dict[str, Any], context: Any) -> None:
 
 
 def simulate(messages: int) -> tuple[int, float, float]:
-    with Simulation(seed=1) as sim:
+    with Simulation(seed=1, invocation_log=0) as sim:
         queue = sim.sqs_queue("backlog")
         sim.function("noop", noop, duration=0.001)
         # 1M messages arriving in the first millisecond.
@@ -59,10 +62,12 @@ def floor(messages: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs of each")
     args = parser.parse_args()
-    delivered, wall, simulated = simulate(args.messages)
+    runs = [simulate(args.messages) for _ in range(max(1, args.repeat))]
+    delivered, wall, simulated = min(runs, key=lambda run: run[1])
     sim_rate = delivered / wall
-    floor_rate = floor(args.messages)
+    floor_rate = max(floor(args.messages) for _ in range(max(1, args.repeat)))
     print(f"scenario        {args.messages:,}-message backlog, BatchSize 10, no-op handler")
     print(f"delivered       {delivered:,} messages in {wall:.2f} s wall")
     print(f"simulated       {simulated:,.1f} s")

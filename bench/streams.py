@@ -10,7 +10,7 @@ The floor builds the same Kinesis events (esmsim's own record builder) from
 the same kind of records in batches of 100 and calls the same handler, with
 nothing else: what any simulator must at least spend per record.
 
-    python bench/streams.py [--seconds 3600] [--shards 8] [--rate 1000]
+    python bench/streams.py [--seconds 3600] [--shards 8] [--rate 1000] [--json]
 
 Target (issue 4): simulator >= 0.5 x floor.
 """
@@ -23,8 +23,10 @@ import resource
 import time
 from typing import Any
 
+from _result import BenchResult, add_json_flag, emit
+
 from esmsim import Simulation
-from esmsim.pollers._events import kinesis_event_record
+from esmsim.pollers._events import kinesis_event_records
 from esmsim.sources.kinesis import KinesisRecord
 
 
@@ -46,7 +48,7 @@ def _keys_per_shard(shards: int) -> list[str]:
 
 
 def simulate(seconds: float, shards: int, rate: int) -> tuple[int, float, dict[str, int]]:
-    with Simulation(seed=1) as sim:
+    with Simulation(seed=1, invocation_log=0) as sim:
         stream = sim.kinesis_stream("bench", ShardCount=shards)
         sim.function("noop", noop, duration=0.001)
         mapping = sim.event_source_mapping(
@@ -74,15 +76,13 @@ def floor(records: int) -> float:
     role = "arn:aws:iam::123456789012:role/noop-role"
     arn = "arn:aws:kinesis:us-east-1:123456789012:stream/bench"
     batch = [
-        KinesisRecord(49_000_000 + i, 1_767_225_600_000 + i, "pk-0", data, 104) for i in range(100)
+        KinesisRecord(str(49 * 10**54 + i), 1_767_225_600_000 + i, "pk-0", data, 104)
+        for i in range(100)
     ]
     started = time.perf_counter()
     for _ in range(records // 100):
         event = {
-            "Records": [
-                kinesis_event_record(r, "shardId-000000000000", arn, "us-east-1", role)
-                for r in batch
-            ]
+            "Records": kinesis_event_records(batch, "shardId-000000000000", arn, "us-east-1", role)
         }
         noop(event, None)
     return (records // 100 * 100) / (time.perf_counter() - started)
@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3600.0)
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--rate", type=int, default=1000, help="records/s per shard")
+    add_json_flag(parser)
     args = parser.parse_args()
     delivered, wall, ledger = simulate(args.seconds, args.shards, args.rate)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -104,6 +105,21 @@ def main() -> None:
     print(f"floor           {floor_rate:,.0f} records/s  (build the events, call the handler)")
     print(f"ratio           {sim_rate / floor_rate:.2f}  (target >= 0.5)")
     print(f"peak RSS        {peak_kb / 1024:,.0f} MiB (whole process)")
+    if args.json:
+        emit(
+            BenchResult(
+                name="streams",
+                scenario=f"{args.shards} shards x {args.seconds:g} s at {args.rate}/s per shard",
+                records=delivered,
+                wall_s=wall,
+                floor_per_s=floor_rate,
+                target=">= 0.5 x floor",
+                met=sim_rate >= 0.5 * floor_rate,
+                sim_s=args.seconds,
+                peak_rss_mib=peak_kb / 1024,
+                notes=[f"ledger {ledger}"],
+            )
+        )
 
 
 if __name__ == "__main__":
