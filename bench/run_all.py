@@ -69,7 +69,7 @@ def _scale(kind: str, n: int, full: int, quick: int) -> Bench:
 BENCHES: tuple[Bench, ...] = (
     Bench("clock", "clock.py", (), ("--steps", "500")),
     Bench("streams", "streams.py", (), ("--seconds", "60")),
-    Bench("sqs", "_sqs_runner.py", (), ("--messages", "200000")),
+    Bench("sqs", "sqs.py", (), ("--messages", "200000")),
     Bench("day", "day.py", ("--hours", "24"), ("--hours", "1")),
     *(_scale("shards", n, 3_000_000, 1_000_000) for n in (10, 100, 1000)),
     *(_scale("queues", n, 150_000, 50_000) for n in (10, 100, 1000)),

@@ -7,7 +7,7 @@ bursting 1M messages at t=0, materialized up front). The floor builds the
 same SQS events with esmsim's own record builder in batches of 10 and calls
 the same handler, in the same process.
 
-    python bench/sqs.py [--messages 1000000] [--repeat 1]
+    python bench/sqs.py [--messages 1000000] [--repeat 1] [--json]
 
 ``--repeat N`` runs both N times and keeps the best of each (on a shared,
 noisy machine the best run is the one least disturbed).
@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import time
 from typing import Any
+
+from _result import BenchResult, add_json_flag, emit, peak_rss_mib
 
 from esmsim import Simulation
 from esmsim.pollers._events import sqs_event_record
@@ -63,17 +65,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs of each")
+    add_json_flag(parser)
     args = parser.parse_args()
     runs = [simulate(args.messages) for _ in range(max(1, args.repeat))]
+    peak = peak_rss_mib()  # the simulation's peak, before the floor runs
     delivered, wall, simulated = min(runs, key=lambda run: run[1])
     sim_rate = delivered / wall
     floor_rate = max(floor(args.messages) for _ in range(max(1, args.repeat)))
-    print(f"scenario        {args.messages:,}-message backlog, BatchSize 10, no-op handler")
+    scenario = f"{args.messages:,}-message backlog, BatchSize 10, no-op handler"
+    print(f"scenario        {scenario}")
     print(f"delivered       {delivered:,} messages in {wall:.2f} s wall")
     print(f"simulated       {simulated:,.1f} s")
     print(f"simulator       {sim_rate:,.0f} messages/s")
     print(f"floor           {floor_rate:,.0f} messages/s  (build the events, call the handler)")
     print(f"ratio           {sim_rate / floor_rate:.2f}  (target >= 0.4)")
+    print(f"peak RSS        {peak:,.0f} MiB (whole process)")
+    if args.json:
+        emit(
+            BenchResult(
+                name="sqs",
+                scenario=scenario,
+                records=delivered,
+                wall_s=wall,
+                floor_per_s=floor_rate,
+                target=">= 0.4 x floor",
+                met=sim_rate >= 0.4 * floor_rate,
+                sim_s=simulated,
+                peak_rss_mib=peak,
+                notes=[] if delivered == args.messages else [f"{args.messages:,} sent"],
+            )
+        )
 
 
 if __name__ == "__main__":
