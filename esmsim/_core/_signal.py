@@ -9,6 +9,7 @@ into one deferred call, so a million puts between two runs cost one wake-up.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from ._kernel import Kernel
 
@@ -44,15 +45,7 @@ class Signal:
 
     async def wait(self) -> None:
         """Wait for the next ``fire()``."""
-        fut: asyncio.Future[None] = self._kernel.loop.create_future()
-        self._waiters.append(fut)
-        try:
-            await fut
-        finally:
-            if not fut.done():
-                fut.cancel()
-            if fut in self._waiters:
-                self._waiters.remove(fut)
+        await wait_any((self,))
 
     @property
     def waiting(self) -> int:
@@ -60,7 +53,7 @@ class Signal:
         return len(self._waiters)
 
 
-async def wait_any(signals: list[Signal]) -> None:
+async def wait_any(signals: Sequence[Signal]) -> None:
     """Return when any of ``signals`` fires.
 
     One future, registered with every signal: the first ``fire()`` resolves
@@ -71,9 +64,6 @@ async def wait_any(signals: list[Signal]) -> None:
     cancels the one future; the ``finally`` unregisters it everywhere, so no
     signal keeps a dead waiter.
     """
-    if len(signals) == 1:
-        await signals[0].wait()
-        return
     fut: asyncio.Future[None] = signals[0]._kernel.loop.create_future()
     for signal in signals:
         signal._waiters.append(fut)
