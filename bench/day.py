@@ -33,13 +33,12 @@ import time
 import tracemalloc
 
 from _result import BenchResult, add_json_flag, current_rss_bytes, emit, peak_rss_mib
-from streams import _keys_per_shard, noop
+from streams import build_stream
 
 from esmsim import Simulation
 
 TARGET_WALL_S = 600.0  # for 24 simulated hours
 TARGET_BYTES = 300  # per retained record, plus its payload
-BODY = "x" * 100
 
 
 def simulate(hours: float, shards: int, rate: int, *, trace: bool) -> dict[str, float | int]:
@@ -47,20 +46,7 @@ def simulate(hours: float, shards: int, rate: int, *, trace: bool) -> dict[str, 
     if trace:
         tracemalloc.start()
     with Simulation(seed=1, invocation_log=0) as sim:
-        stream = sim.kinesis_stream("day", ShardCount=shards)  # RetentionPeriodHours: 24
-        sim.function("noop", noop, duration=0.001)
-        mapping = sim.event_source_mapping(
-            FunctionName="noop",
-            EventSourceArn=stream.arn,
-            StartingPosition="TRIM_HORIZON",
-            BatchSize=100,
-        )
-        sim.producer(
-            stream,
-            rate=rate * shards,
-            keys={"names": _keys_per_shard(shards), "distribution": "round_robin"},
-            body=BODY,
-        )
+        mapping = build_stream(sim, "day", shards, rate)  # RetentionPeriodHours: 24
         gc.collect()
         base_peak = peak_rss_mib() * 2**20
         base_now = current_rss_bytes() or 0
@@ -82,7 +68,7 @@ def simulate(hours: float, shards: int, rate: int, *, trace: bool) -> dict[str, 
                 f"  {wall:8.1f} s wall",
                 flush=True,
             )
-        retained = sum(len(shard) for shard in stream._log.shards.values())
+        retained = sum(len(shard) for shard in mapping.source._log.shards.values())
         out: dict[str, float | int] = {
             "wall": wall,
             "seconds": seconds,

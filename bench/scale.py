@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from _result import BenchResult, add_json_flag, emit, emit_dict, parse
-from streams import _keys_per_shard, noop
+from streams import build_stream, noop
 
 from esmsim import Simulation
 
@@ -55,20 +55,8 @@ DEFAULT_RECORDS = {"shards": 3_000_000, "queues": 150_000}
 def _shards(n: int, seconds: float) -> dict[str, Any]:
     built = time.perf_counter()
     with Simulation(seed=1, invocation_log=0) as sim:
-        stream = sim.kinesis_stream("scale", ShardCount=n)
-        function = sim.function("noop", noop, duration=0.001)
-        mapping = sim.event_source_mapping(
-            FunctionName="noop",
-            EventSourceArn=stream.arn,
-            StartingPosition="TRIM_HORIZON",
-            BatchSize=100,
-        )
-        sim.producer(
-            stream,
-            rate=RATE["shards"] * n,
-            keys={"names": _keys_per_shard(n), "distribution": "round_robin"},
-            body=BODY,
-        )
+        mapping = build_stream(sim, "scale", n, RATE["shards"])
+        function = mapping.function
         setup = time.perf_counter() - built
         started = time.perf_counter()
         sim.run_sync(seconds)

@@ -47,22 +47,30 @@ def _keys_per_shard(shards: int) -> list[str]:
     return [found[s] for s in range(shards)]
 
 
+def build_stream(sim: Simulation, name: str, shards: int, rate: int) -> Any:
+    """The stream benchmarks' pipeline: ``shards`` shards written at ``rate`` records/s each
+    (one key per shard, round robin, 100-byte bodies, lazily produced), a no-op handler of
+    1 ms, BatchSize 100 from TRIM_HORIZON. Returns the mapping."""
+    stream = sim.kinesis_stream(name, ShardCount=shards)
+    sim.function("noop", noop, duration=0.001)
+    mapping = sim.event_source_mapping(
+        FunctionName="noop",
+        EventSourceArn=stream.arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=100,
+    )
+    sim.producer(
+        stream,
+        rate=rate * shards,
+        keys={"names": _keys_per_shard(shards), "distribution": "round_robin"},
+        body="x" * 100,
+    )
+    return mapping
+
+
 def simulate(seconds: float, shards: int, rate: int) -> tuple[int, float, dict[str, int]]:
     with Simulation(seed=1, invocation_log=0) as sim:
-        stream = sim.kinesis_stream("bench", ShardCount=shards)
-        sim.function("noop", noop, duration=0.001)
-        mapping = sim.event_source_mapping(
-            FunctionName="noop",
-            EventSourceArn=stream.arn,
-            StartingPosition="TRIM_HORIZON",
-            BatchSize=100,
-        )
-        sim.producer(
-            stream,
-            rate=rate * shards,
-            keys={"names": _keys_per_shard(shards), "distribution": "round_robin"},
-            body="x" * 100,
-        )
+        mapping = build_stream(sim, "bench", shards, rate)
         started = time.perf_counter()
         sim.run_sync(seconds)
         wall = time.perf_counter() - started
