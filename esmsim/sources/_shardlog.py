@@ -90,7 +90,7 @@ class StreamRecord:
 
 
 class StreamRecordLike(Protocol):
-    """What the shard log needs of a record (``StreamRecord`` or Kinesis's named tuple)."""
+    """What the shard log needs of a record (a ``StreamRecord`` or a ``KinesisRecord``)."""
 
     @property
     def seq(self) -> int: ...

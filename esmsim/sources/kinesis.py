@@ -171,7 +171,7 @@ class KinesisShard(ShardLog[KinesisRecord]):
     Why columns: a load experiment retains tens of millions of records (a day of
     8 shards at 100 records/s is 69M), and a ``KinesisRecord`` object with its
     56-digit sequence number costs ~190 bytes before its data. Here a retained
-    record costs one ``array('q')`` slot (arrival ms), one ``array('l')`` slot
+    record costs one ``array('q')`` slot (arrival ms), one ``array('i')`` slot
     (size) and two list slots (a reference to its partition key and one to its
     data, both shared when the producer repeats them): 28 bytes. Sequence numbers
     are not stored at all: the shard's counter moves by exactly one per record,
@@ -218,7 +218,7 @@ class KinesisShard(ShardLog[KinesisRecord]):
         # Shard index and the counter's high 23 digits: fixed for the shard.
         self._seq_mid = f"{shard_index:06d}{counter_base // _SEQ_LOW_UNIT:023d}"
         self._arrivals = array("q")
-        self._sizes = array("l")
+        self._sizes = array("i")  # a record is at most 1 MiB of data + 256 bytes of key
         self._keys: list[str] = []
         self._data: list[bytes] = []
 
