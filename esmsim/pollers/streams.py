@@ -209,7 +209,7 @@ class StreamPoller:
             if shards_changed is not None:
                 waiters.append(shards_changed)
             waiters.extend(w.finished for w in self.workers.values() if not w.done)
-            await _wait_any(waiters)
+            await wait_any(waiters)
 
     def _parents_done(self, shard_id: str) -> bool:
         info = self.source.shard_info(shard_id)
@@ -307,11 +307,6 @@ def _active(mapping: EventSourceMapping) -> bool:
 _size_of = operator.attrgetter("size")
 
 
-async def _wait_any(signals: list[Signal]) -> None:
-    """Return when any of ``signals`` fires."""
-    await wait_any(signals)
-
-
 class _ShardWorker:
     """Reads one shard and feeds its lanes; done when the closed shard is fully processed."""
 
@@ -381,7 +376,7 @@ class _ShardWorker:
             for lane in self.lanes:
                 lane.wake.fire()
             while self.buffered() or self.windows_open():
-                await _wait_any([lane.emptied for lane in self.lanes])
+                await wait_any([lane.emptied for lane in self.lanes])
             tg.cancel_scope.cancel()
         self.done = True
         self.finished.fire()
@@ -458,7 +453,7 @@ class _ShardWorker:
                 # Re-partitioning keys while records are buffered could reorder
                 # a key: drain first, then rebuild the lanes.
                 if self.buffered() or self.windows_open():
-                    await _wait_any([lane.emptied for lane in self.lanes])
+                    await wait_any([lane.emptied for lane in self.lanes])
                     continue
                 self._build_lanes(self.lane_group)
             # Keep about one batch per lane buffered; each read takes as much as
@@ -509,13 +504,13 @@ class _ShardWorker:
                     break
                 arrival = next_arrival_ms() if next_arrival_ms is not None else None
                 if arrival is None:
-                    await _wait_any(waiters)
+                    await wait_any(waiters)
                     continue
                 # A lazy producer writes its next record (on some shard) at
                 # ``arrival`` but only when the stream is read: poll at the
                 # first tick at or after it, at most one wake per tick.
                 with clock.move_on_at(self._next_tick(arrival / 1000)):
-                    await _wait_any(waiters)
+                    await wait_any(waiters)
             await clock.sleep_until(self._next_tick())
 
     def _distribute(self, records: list[Any]) -> None:
