@@ -535,11 +535,6 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         assert isinstance(shard, KinesisShard)
         return shard
 
-    def _kshard_any(self, shard_id: str) -> KinesisShard:
-        shard = self._log.shards[shard_id]
-        assert isinstance(shard, KinesisShard)
-        return shard
-
     def _route(self, hash_key: int) -> KinesisShard:
         if len(self._open) == 1:
             return self._open[0]
@@ -580,9 +575,10 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
         shard write quota of their arrival second, like any producer; records
         over the quota are rejected and counted in ``producer_throttles``.
 
-        This is the load generator's hot path (millions of records per run), so
-        the write quota, sequence numbering and append of ``put_records`` are
-        inlined here on the shard's own fields instead of called per record.
+        This is the load generator's hot path (millions of records per run), so it
+        works on whole columns: each distinct key is routed once, the records are
+        split by shard, and each shard takes its part under its write quota in one
+        call (``KinesisShard.write_columns``).
         """
         if not self._producers or self.deleted:
             return
@@ -629,19 +625,19 @@ class KinesisStream(Resource, StreamConsumer[KinesisRecord]):
                 d + k for d, k in zip(map(len, datas), map(key_len.__getitem__, keys), strict=True)
             ]
         # Split the columns by shard, keeping arrival order within each shard.
-        groups: dict[str, list[int]] = {}
-        if len(dict.fromkeys(map(id, shard_of.values()))) == 1:
-            groups[next(iter(shard_of.values())).shard_id] = list(range(len(keys)))
+        groups: dict[KinesisShard, list[int]] = {}  # in first-seen order
+        first = next(iter(shard_of.values()))
+        if all(shard is first for shard in shard_of.values()):
+            groups[first] = list(range(len(keys)))
         else:
             for i, shard in enumerate(map(shard_of.__getitem__, keys)):
-                members = groups.get(shard.shard_id)
+                members = groups.get(shard)
                 if members is None:
-                    members = groups[shard.shard_id] = []
+                    members = groups[shard] = []
                 members.append(i)
         written: list[KinesisShard] = []
         throttled = 0
-        for shard_id, members in groups.items():
-            shard = self._kshard_any(shard_id)
+        for shard, members in groups.items():
             if len(members) == len(keys):
                 accepted = shard.write_columns(arrivals, keys, datas, sizes)
             else:
